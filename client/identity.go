@@ -1,0 +1,61 @@
+package client
+
+import (
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/asn1"
+
+	"github.com/sztp/sztp/trust"
+)
+
+// Identity is who the device is: its IDevID certificate and chain, the key
+// that signs for it (in a TPM or a file), and the optional decryption key.
+type Identity struct {
+	Certificate *x509.Certificate
+	Chain       []*x509.Certificate // intermediates up to (not incl.) the trust anchor
+	Signer      crypto.Signer
+	Decrypter   crypto.Decrypter // RSA decryption key, or nil
+	ECDH        trust.ECDHKey    // ECDH decryption key, or nil
+	// SerialNumber defaults to SerialNumberOf(Certificate).
+	SerialNumber string
+}
+
+// SchemeLister is implemented by signers that can make only some TLS
+// signature schemes (e.g. a TPM key with a fixed scheme).
+type SchemeLister interface {
+	SignatureSchemes() []tls.SignatureScheme
+}
+
+// TLSCertificate returns the client certificate for TLS, with its chain
+// (C13) and, when the signer says so, the schemes it supports.
+func (id *Identity) TLSCertificate() tls.Certificate {
+	c := tls.Certificate{PrivateKey: id.Signer, Leaf: id.Certificate}
+	c.Certificate = append(c.Certificate, id.Certificate.Raw)
+	for _, ic := range id.Chain {
+		c.Certificate = append(c.Certificate, ic.Raw)
+	}
+	if sl, ok := id.Signer.(SchemeLister); ok {
+		c.SupportedSignatureAlgorithms = sl.SignatureSchemes()
+	}
+	return c
+}
+
+var oidSerialNumber = asn1.ObjectIdentifier{2, 5, 4, 5}
+
+// SerialNumberOf returns the last serialNumber attribute (2.5.4.5) of the
+// certificate's subject, or "" when there is none.
+func SerialNumberOf(cert *x509.Certificate) string {
+	if cert == nil {
+		return ""
+	}
+	var sn string
+	for _, atv := range cert.Subject.Names {
+		if atv.Type.Equal(oidSerialNumber) {
+			if s, ok := atv.Value.(string); ok {
+				sn = s
+			}
+		}
+	}
+	return sn
+}
