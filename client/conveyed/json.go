@@ -222,12 +222,15 @@ func (j *jdec) scalar(s *schema, path string) (value, error) {
 	if !ok {
 		return value{}, verrf(path, "want a JSON string, got %s", jsonKind(tok))
 	}
-	if s.typ == vIdentityref {
-		id, err := canonIdentity(s.module, str)
-		if err != nil {
-			return value{}, &ValidationError{Path: path, Err: err}
+	if s.typ == vIdentityref { // RFC 7951 section 6.8: [module ":"] name
+		module, name, qualified := strings.Cut(str, ":")
+		if !qualified {
+			module, name = s.module, str
 		}
-		return value{str: id}, nil
+		if !isIdentifier(module) || !isIdentifier(name) {
+			return value{}, verrf(path, "malformed identity %q", str)
+		}
+		return value{str: normIdentity(s.module, module, name)}, nil
 	}
 	return parseText(s, path, str)
 }
