@@ -149,6 +149,7 @@ func Decode(data []byte, enc Encoding) (*ConveyedInformation, error) {
 }
 
 func decodeDoc(data []byte, enc Encoding, s *schema) (*node, error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff")) // a UTF-8 byte order mark, as Sniff allows
 	switch enc {
 	case JSON:
 		return decodeJSON(data, s)

@@ -235,6 +235,9 @@ func TestDecodeConveyedAccepts(t *testing.T) {
 		{"xml declaration and comments", XML, `<?xml version="1.0" encoding="UTF-8"?>` + "\n<!-- c -->" + xr(`<!-- c --><bootstrap-server><address>192.0.2.1</address><port>0443</port></bootstrap-server>`) + "\n<!-- end -->\n",
 			&ConveyedInformation{Redirect: &RedirectInformation{BootstrapServers: []BootstrapServer{{Address: "192.0.2.1", Port: 443}}}}},
 		{"empty onboarding", JSON, jo(``), &ConveyedInformation{Onboarding: &OnboardingInformation{}}},
+		{"byte order mark json", JSON, "\ufeff" + jo(``), &ConveyedInformation{Onboarding: &OnboardingInformation{}}},
+		{"byte order mark xml", XML, "\ufeff" + xo(`<configuration-handling>merge</configuration-handling><configuration><a/></configuration>`),
+			&ConveyedInformation{Onboarding: &OnboardingInformation{ConfigurationHandling: Merge, Configuration: []byte("<a/>")}}},
 		{"ipv6 with zone and trailing-dot name", JSON, jr(`{"address":"fe80::1%eth0"},{"address":"sztp.example.com."}`),
 			&ConveyedInformation{Redirect: &RedirectInformation{BootstrapServers: []BootstrapServer{{Address: "fe80::1%eth0"}, {Address: "sztp.example.com."}}}}},
 		{"xml raw configuration", XML, xo(`<configuration-handling>replace</configuration-handling><configuration>
