@@ -2,6 +2,8 @@ package conveyed
 
 import (
 	"bytes"
+	"encoding/base64"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -391,5 +393,43 @@ func TestEncodingHelpers(t *testing.T) {
 	}
 	if (BootstrapServer{}).EffectivePort() != 443 || (BootstrapServer{Port: 8443}).EffectivePort() != 8443 {
 		t.Error("EffectivePort")
+	}
+}
+
+func TestCheckHost(t *testing.T) {
+	tests := []struct {
+		host string
+		ok   bool
+	}{
+		{"sztp.example.com", true},
+		{"sztp.example.com.", true},
+		{"_sztp.example", true},
+		{"192.0.2.1", true},
+		{"2001:db8::1", true},
+		{"fe80::1%eth0", true},
+		{"localhost", true},
+		{"", false},
+		{"[2001:db8::1]", false},
+		{"a..b", false},
+		{"-a.example", false},
+		{"a-.example", false},
+		{"a b", false},
+		{"host:443", false},
+		{strings.Repeat("a", 64) + ".example", false},
+		{strings.Repeat("a.", 127) + "aa", false}, // 256 octets
+	}
+	for _, tt := range tests {
+		err := checkHost("address", tt.host)
+		if (err == nil) != tt.ok {
+			t.Errorf("checkHost(%q) = %v, want ok=%v", tt.host, err, tt.ok)
+		}
+	}
+}
+
+func TestValidationErrorUnwraps(t *testing.T) {
+	_, err := Decode([]byte(jr(`{"address":"a.example","trust-anchor":"!!!!"}`)), JSON)
+	var corrupt base64.CorruptInputError
+	if !errors.As(err, &corrupt) {
+		t.Errorf("error %v does not unwrap to base64.CorruptInputError", err)
 	}
 }
