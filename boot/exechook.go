@@ -74,7 +74,7 @@ func (h *execHook) InstallImage(ctx context.Context, img Image) (*Installed, err
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("exec hook: %s", withOutput(err.Error(), res.output))
+		return nil, fmt.Errorf("exec hook: %w%s", err, outputSuffix(res.output))
 	}
 	switch {
 	case res.signal == "" && res.exitCode == 0:
@@ -115,7 +115,7 @@ func (h *execHook) runConfig(ctx context.Context, step, handling string, data []
 		stdin: bytes.NewReader(data),
 	})
 	if err != nil {
-		return fmt.Errorf("exec hook %s: %s", step, withOutput(err.Error(), res.output))
+		return fmt.Errorf("exec hook %s: %w%s", step, err, outputSuffix(res.output))
 	}
 	if res.signal != "" || res.exitCode != 0 {
 		return fmt.Errorf("exec hook %s %s: %s", h.prog, step, withOutput(res.describe(), res.output))

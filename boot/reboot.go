@@ -71,7 +71,7 @@ func (h rebootHook) runReboot(ctx context.Context) error {
 	sysSync()
 	res, err := runProgram(ctx, h.opts, program{path: h.prog, env: []string{envStep + "reboot"}})
 	if err != nil {
-		return fmt.Errorf("boot: reboot program: %s", withOutput(err.Error(), res.output))
+		return fmt.Errorf("boot: reboot program: %w%s", err, outputSuffix(res.output))
 	}
 	if res.signal != "" || res.exitCode != 0 {
 		return fmt.Errorf("boot: reboot program %s: %s", h.prog, withOutput(res.describe(), res.output))

@@ -155,10 +155,13 @@ func (t *tailBuffer) String() string {
 }
 
 // withOutput appends a program's output to a message, if there is any.
-func withOutput(msg, output string) string {
+func withOutput(msg, output string) string { return msg + outputSuffix(output) }
+
+// outputSuffix is ": OUTPUT" for a non-empty output.
+func outputSuffix(output string) string {
 	output = strings.TrimRight(output, "\n")
 	if output == "" {
-		return msg
+		return ""
 	}
-	return msg + ": " + output
+	return ": " + output
 }
