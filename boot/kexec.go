@@ -254,6 +254,12 @@ func extractBundle(ctx context.Context, r io.Reader, work string) (*kexecBundle,
 		if hdr.Typeflag != tar.TypeReg {
 			return nil, fmt.Errorf("tar entry %q: not a regular file", hdr.Name)
 		}
+		if isSparse(hdr) {
+			return nil, fmt.Errorf("tar entry %q: sparse files are not supported", hdr.Name)
+		}
+		if hdr.Size > maxUnpacked {
+			return nil, fmt.Errorf("tar entry %q: %d bytes is over the %d limit", hdr.Name, hdr.Size, int64(maxUnpacked))
+		}
 		if seen[name] {
 			return nil, fmt.Errorf("tar entry %q appears twice", name)
 		}
@@ -290,6 +296,17 @@ func extractBundle(ctx context.Context, r io.Reader, work string) (*kexecBundle,
 		return nil, errors.New("tar has no kernel entry")
 	}
 	return b, nil
+}
+
+// isSparse reports a PAX (GNU) sparse entry, whose holes would unpack to
+// far more bytes than the tar holds.
+func isSparse(hdr *tar.Header) bool {
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 func sniffFile(p string) (format, error) {

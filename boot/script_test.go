@@ -84,13 +84,13 @@ func TestRunScriptTimeoutKillsGroup(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "s")
 	pidFile := filepath.Join(t.TempDir(), "child.pid")
 	script := "#!/bin/sh\necho started\nsleep 1000 &\necho $! > " + pidFile + "\nwait\n"
-	r := NewScriptRunner(dir, Options{Timeout: 500 * time.Millisecond, Logger: testLogger(t)})
+	r := NewScriptRunner(dir, Options{Timeout: 2 * time.Second, Logger: testLogger(t)})
 	res, err := r.RunScript(context.Background(), "post-configuration-script", []byte(script))
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("err = %v, want ErrTimeout", err)
 	}
-	if !strings.Contains(err.Error(), "500ms") {
-		t.Errorf("err = %q, want it to name the timeout 500ms", err)
+	if !strings.Contains(err.Error(), "2s") {
+		t.Errorf("err = %q, want it to name the timeout 2s", err)
 	}
 	if res == nil || res.Status != ScriptError || !strings.Contains(res.Output, "started") {
 		t.Fatalf("result %+v, want ScriptError with the output so far", res)
