@@ -143,6 +143,7 @@ func (h *kexecHook) InstallImage(ctx context.Context, img Image) (*Installed, er
 		}
 		b.cmdline = strings.TrimSpace(string(cl))
 	}
+	b.cmdline = annotateCmdline(b.cmdline, img)
 	log.Info("kexec image ready", "kernel", b.kind.String(), "initrd", b.initrd != "", "cmdline", b.cmdline, "dry-run", h.opts.DryRun)
 	msg := fmt.Sprintf("%s loaded for kexec (%s, initrd %t)", imageName(img), b.kind, b.initrd != "")
 	if h.opts.DryRun {
@@ -151,6 +152,45 @@ func (h *kexecHook) InstallImage(ctx context.Context, img Image) (*Installed, er
 		return nil, fmt.Errorf("kexec hook: %w", err)
 	}
 	return &Installed{Message: msg, Reboot: h.reboot}, nil
+}
+
+// Kernel command-line parameters through which the agent started by the
+// kexec'ed kernel learns which image it runs (so that it finds the
+// boot-image step satisfied, C75).
+const (
+	paramOSName    = "sztp.os-name"
+	paramOSVersion = "sztp.os-version"
+)
+
+// annotateCmdline removes any sztp.os-name / sztp.os-version parameters
+// (a reused command line carries the old ones) and appends the image's,
+// when they are safe as unquoted kernel parameters.
+func annotateCmdline(cmdline string, img Image) string {
+	var kept []string
+	for _, f := range strings.Fields(cmdline) {
+		k, _, _ := strings.Cut(f, "=")
+		if k != paramOSName && k != paramOSVersion {
+			kept = append(kept, f)
+		}
+	}
+	for _, p := range [][2]string{{paramOSName, img.OSName}, {paramOSVersion, img.OSVersion}} {
+		if cmdlineSafe(p[1]) {
+			kept = append(kept, p[0]+"="+p[1])
+		}
+	}
+	return strings.Join(kept, " ")
+}
+
+func cmdlineSafe(v string) bool {
+	if v == "" || len(v) > 256 {
+		return false
+	}
+	for _, r := range v {
+		if r <= ' ' || r > '~' || r == '"' || r == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func (h *kexecHook) reboot(context.Context) error {

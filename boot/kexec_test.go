@@ -226,7 +226,7 @@ func TestKexecHookDryRun(t *testing.T) {
 func TestKexecHookLoadAndReboot(t *testing.T) {
 	kernel := fakeKernel(fmtBzImage, 7000)
 	cmdline := filepath.Join(t.TempDir(), "cmdline")
-	os.WriteFile(cmdline, []byte("console=ttyS0 sztp.url=https://192.0.2.1/\n"), 0o600)
+	os.WriteFile(cmdline, []byte("console=ttyS0 sztp.os-version=1.0 sztp.url=https://192.0.2.1/\n"), 0o600)
 	oldProc, oldLoad, oldReboot := procCmdline, sysKexecFileLoad, sysReboot
 	t.Cleanup(func() { procCmdline, sysKexecFileLoad, sysReboot = oldProc, oldLoad, oldReboot })
 	procCmdline = cmdline
@@ -255,7 +255,7 @@ func TestKexecHookLoadAndReboot(t *testing.T) {
 	if !bytes.Equal(loaded.kernel, kernel) {
 		t.Errorf("kexec_file_load got a %d-byte kernel, want the decompressed %d bytes", len(loaded.kernel), len(kernel))
 	}
-	if loaded.flags != unix.KEXEC_FILE_NO_INITRAMFS || loaded.cmdline != "console=ttyS0 sztp.url=https://192.0.2.1/" {
+	if loaded.flags != unix.KEXEC_FILE_NO_INITRAMFS || loaded.cmdline != "console=ttyS0 sztp.url=https://192.0.2.1/ sztp.os-name=VendorOS sztp.os-version=2.0" {
 		t.Errorf("kexec_file_load flags %#x cmdline %q", loaded.flags, loaded.cmdline)
 	}
 	err = got.Reboot(context.Background())
@@ -271,6 +271,26 @@ func TestKexecHookLoadAndReboot(t *testing.T) {
 	got, err = h.InstallImage(context.Background(), writeImage(t, kernel))
 	if got != nil || err == nil || !strings.Contains(err.Error(), "kexec_file_load") {
 		t.Errorf("failed load: %+v, %v", got, err)
+	}
+}
+
+// The kexec'ed agent learns what it runs from its command line (C75).
+func TestAnnotateCmdline(t *testing.T) {
+	tests := []struct {
+		cmdline string
+		img     Image
+		want    string
+	}{
+		{"console=ttyS0", Image{OSName: "VendorOS", OSVersion: "17.2R1.6"}, "console=ttyS0 sztp.os-name=VendorOS sztp.os-version=17.2R1.6"},
+		{"sztp.os-name=Old  quiet sztp.os-version=1 sztp.url=https://x", Image{OSName: "New", OSVersion: "2"}, "quiet sztp.url=https://x sztp.os-name=New sztp.os-version=2"},
+		{"quiet", Image{OSName: "Vendor OS", OSVersion: "2\""}, "quiet"},
+		{"sztp.os-version=1", Image{}, ""},
+		{"", Image{OSName: "A", OSVersion: "ü"}, "sztp.os-name=A"},
+	}
+	for _, tc := range tests {
+		if got := annotateCmdline(tc.cmdline, tc.img); got != tc.want {
+			t.Errorf("annotateCmdline(%q, %+v) = %q, want %q", tc.cmdline, tc.img, got, tc.want)
+		}
 	}
 }
 
