@@ -19,7 +19,12 @@ type Installed struct {
 	// Reboot, when non-nil, activates the image (reboot or kexec). The engine
 	// calls it only after reporting boot-image-installed-rebooting (C75). It
 	// returns only on failure, or in dry-run mode (nil).
-	Reboot  func(ctx context.Context) error
+	Reboot func(ctx context.Context) error
+	// Abandon, when non-nil, undoes what InstallImage prepared for Reboot,
+	// for an engine that will not call Reboot after all (the run was
+	// cancelled, or it stopped before reporting): the kexec hook unloads the
+	// kernel it loaded. It is not an image rollback.
+	Abandon func() error
 	Message string
 }
 

@@ -62,6 +62,7 @@
 // rename, block devices are written header-last, kexec loads only after the
 // image is fully unpacked and checked, and configuration undo restores the
 // previous file. Reboots and kexec happen only in Installed.Reboot, which
-// the engine calls after reporting boot-image-installed-rebooting (C75);
+// the engine calls after reporting boot-image-installed-rebooting (C75), or
+// Installed.Abandon when it stops before that (kexec: unload the kernel);
 // [Options.DryRun] makes them log instead.
 package boot

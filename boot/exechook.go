@@ -65,7 +65,7 @@ func (h *execHook) InstallImage(ctx context.Context, img Image) (*Installed, err
 	log.Info("installing image", "image", img.Path, "os-name", img.OSName, "os-version", img.OSVersion)
 	res, err := runProgram(ctx, h.opts, program{
 		path: h.prog,
-		dir:  filepath.Dir(img.Path),
+		dir:  "/",
 		env: []string{
 			envStep + StepBootImage,
 			envImage + img.Path,
@@ -111,6 +111,7 @@ func (h *execHook) ApplyConfig(ctx context.Context, cfg Config) (func() error, e
 func (h *execHook) runConfig(ctx context.Context, step, handling string, data []byte) error {
 	res, err := runProgram(ctx, h.opts, program{
 		path:  h.prog,
+		dir:   "/",
 		env:   []string{envStep + step, envConfigHandling + handling},
 		stdin: bytes.NewReader(data),
 	})

@@ -147,11 +147,20 @@ func (h *kexecHook) InstallImage(ctx context.Context, img Image) (*Installed, er
 	log.Info("kexec image ready", "kernel", b.kind.String(), "initrd", b.initrd != "", "cmdline", b.cmdline, "dry-run", h.opts.DryRun)
 	msg := fmt.Sprintf("%s loaded for kexec (%s, initrd %t)", imageName(img), b.kind, b.initrd != "")
 	if h.opts.DryRun {
-		msg = "dry run: " + msg
-	} else if err := kexecLoad(b.kernel, b.initrd, b.cmdline); err != nil {
+		return &Installed{Message: "dry run: " + msg, Reboot: h.reboot}, nil
+	}
+	if err := kexecLoad(b.kernel, b.initrd, b.cmdline); err != nil {
 		return nil, fmt.Errorf("kexec hook: %w", err)
 	}
-	return &Installed{Message: msg, Reboot: h.reboot}, nil
+	return &Installed{Message: msg, Reboot: h.reboot, Abandon: kexecUnload}, nil
+}
+
+// kexecUnload unloads a kernel loaded by kexecLoad.
+func kexecUnload() error {
+	if err := sysKexecFileLoad(-1, -1, "", unix.KEXEC_FILE_UNLOAD); err != nil {
+		return fmt.Errorf("kexec hook: unloading: %w", err)
+	}
+	return nil
 }
 
 // Kernel command-line parameters through which the agent started by the

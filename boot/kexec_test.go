@@ -198,7 +198,7 @@ func TestKexecHookDryRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Reboot == nil || !strings.HasPrefix(got.Message, "dry run: VendorOS 2.0 loaded for kexec (arm64 Image, initrd true)") {
+	if got.Reboot == nil || got.Abandon != nil || !strings.HasPrefix(got.Message, "dry run: VendorOS 2.0 loaded for kexec (arm64 Image, initrd true)") {
 		t.Fatalf("Installed %+v", got)
 	}
 	if err := got.Reboot(context.Background()); err != nil {
@@ -264,6 +264,25 @@ func TestKexecHookLoadAndReboot(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "operation not permitted") {
 		t.Errorf("Reboot err = %v, want the reboot(2) failure", err)
+	}
+
+	// Abandon unloads the loaded kernel.
+	if got.Abandon == nil {
+		t.Fatal("no Abandon after a kexec load")
+	}
+	if err := got.Abandon(); err != nil || loaded.flags != unix.KEXEC_FILE_UNLOAD || loaded.cmdline != "" {
+		t.Errorf("Abandon: %v, flags %#x cmdline %q; want KEXEC_FILE_UNLOAD with no cmdline", err, loaded.flags, loaded.cmdline)
+	}
+
+	// A chain whose later hook fails unloads what the kexec hook loaded.
+	loaded.flags = 0
+	fail := writeProgram(t, t.TempDir(), "fail", "exit 1\n")
+	chain := chainInstaller{h, &execHook{prog: fail}}
+	if got, err := chain.InstallImage(context.Background(), writeImage(t, kernel)); got != nil || err == nil {
+		t.Fatalf("failing chain: %+v, %v", got, err)
+	}
+	if loaded.flags != unix.KEXEC_FILE_UNLOAD {
+		t.Errorf("failing chain left the kernel loaded (last flags %#x)", loaded.flags)
 	}
 
 	// A failing load means nothing is installed (digest 2.7).

@@ -2,6 +2,7 @@ package boot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -69,7 +70,7 @@ func (h rebootHook) runReboot(ctx context.Context) error {
 	}
 	log.Warn("rebooting")
 	sysSync()
-	res, err := runProgram(ctx, h.opts, program{path: h.prog, env: []string{envStep + "reboot"}})
+	res, err := runProgram(ctx, h.opts, program{path: h.prog, dir: "/", env: []string{envStep + "reboot"}})
 	if err != nil {
 		return fmt.Errorf("boot: reboot program: %w%s", err, outputSuffix(res.output))
 	}
@@ -123,9 +124,20 @@ type chainInstaller []ImageInstaller
 func (c chainInstaller) InstallImage(ctx context.Context, img Image) (*Installed, error) {
 	var out Installed
 	var msgs []string
+	var abandons []func() error
+	abandonAll := func() error {
+		var errs []error
+		for _, a := range abandons {
+			errs = append(errs, a())
+		}
+		return errors.Join(errs...)
+	}
 	for i, in := range c {
 		got, err := in.InstallImage(ctx, img)
 		if err != nil {
+			if aerr := abandonAll(); aerr != nil {
+				err = errors.Join(err, aerr)
+			}
 			return nil, fmt.Errorf("hook %d of %d: %w", i+1, len(c), err)
 		}
 		if got.Message != "" {
@@ -134,8 +146,14 @@ func (c chainInstaller) InstallImage(ctx context.Context, img Image) (*Installed
 		if got.Reboot != nil {
 			out.Reboot = got.Reboot
 		}
+		if got.Abandon != nil {
+			abandons = append(abandons, got.Abandon)
+		}
 	}
 	out.Message = strings.Join(msgs, "; ")
+	if len(abandons) > 0 {
+		out.Abandon = abandonAll
+	}
 	return &out, nil
 }
 
