@@ -78,7 +78,7 @@ func (h *fileHook) InstallImage(ctx context.Context, img Image) (*Installed, err
 		return nil, fmt.Errorf("file hook: %w", err)
 	default:
 		log.Info("writing image to file", "image", img.Path, "bytes", size)
-		err := atomicfile.WriteFrom(h.path, 0o644, func(w io.Writer) error {
+		err := atomicfile.WriteFrom(resolve(h.path), 0o644, func(w io.Writer) error {
 			_, err := copyCtx(ctx, w, src)
 			return err
 		})
@@ -87,6 +87,15 @@ func (h *fileHook) InstallImage(ctx context.Context, img Image) (*Installed, err
 		}
 	}
 	return &Installed{Message: fmt.Sprintf("image %s written to %s (%d bytes)", imageName(img), h.path, size)}, nil
+}
+
+// resolve follows symbolic links to an existing target, so that an atomic
+// replace writes the file the link points to instead of replacing the link.
+func resolve(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
 }
 
 func isBlockDevice(m fs.FileMode) bool {
@@ -192,42 +201,43 @@ func (h *fileHook) ApplyConfig(ctx context.Context, cfg Config) (func() error, e
 	if err := checkHandling(cfg.Handling); err != nil {
 		return nil, err
 	}
-	log := h.opts.logger().With("hook", "file", "target", h.path)
+	target := resolve(h.path)
+	log := h.opts.logger().With("hook", "file", "target", target)
 	mode := fs.FileMode(0o600)
-	old, err := os.ReadFile(h.path)
+	old, err := os.ReadFile(target)
 	existed := err == nil
 	switch {
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("file hook: reading current configuration: %w", err)
 	case existed:
-		fi, err := os.Stat(h.path)
+		fi, err := os.Stat(target)
 		if err != nil {
 			return nil, fmt.Errorf("file hook: %w", err)
 		}
 		if !fi.Mode().IsRegular() {
-			return nil, fmt.Errorf("file hook: configuration target %s is not a regular file", h.path)
+			return nil, fmt.Errorf("file hook: configuration target %s is not a regular file", target)
 		}
 		mode = fi.Mode().Perm()
 	}
 	data := cfg.Data
 	if cfg.Handling == HandlingMerge && len(bytes.TrimSpace(old)) > 0 {
 		if data, err = mergeJSON(old, cfg.Data); err != nil {
-			return nil, fmt.Errorf("file hook: merge into %s: %w (use replace, or an exec hook for non-JSON configuration)", h.path, err)
+			return nil, fmt.Errorf("file hook: merge into %s: %w (use replace, or an exec hook for non-JSON configuration)", target, err)
 		}
 	}
-	if err := atomicfile.WriteFile(h.path, data, mode); err != nil {
+	if err := atomicfile.WriteFile(target, data, mode); err != nil {
 		return nil, fmt.Errorf("file hook: %w", err)
 	}
 	log.Info("configuration committed", "handling", cfg.Handling, "bytes", len(data))
 	undo := func() error {
 		log.Warn("restoring previous configuration", "existed", existed)
 		if existed {
-			return atomicfile.WriteFile(h.path, old, mode)
+			return atomicfile.WriteFile(target, old, mode)
 		}
-		if err := os.Remove(h.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := os.Remove(target); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		return atomicfile.SyncDir(filepath.Dir(h.path))
+		return atomicfile.SyncDir(filepath.Dir(target))
 	}
 	return undo, nil
 }

@@ -293,3 +293,32 @@ func TestFileConfig(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// A symlinked configuration file is replaced through the link, which stays.
+func TestFileConfigSymlink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "data", "config.json")
+	os.MkdirAll(filepath.Dir(real), 0o755)
+	os.WriteFile(real, []byte(`{"a":1}`), 0o600)
+	link := filepath.Join(dir, "running.json")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := NewConfigHook("file:"+link, Options{})
+	undo, err := h.ApplyConfig(context.Background(), Config{Data: []byte(`{"b":2}`), Handling: "replace"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced (%v, %v)", fi.Mode(), err)
+	}
+	if b, _ := os.ReadFile(real); string(b) != `{"b":2}` {
+		t.Errorf("link target holds %q", b)
+	}
+	if err := undo(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(real); string(b) != `{"a":1}` {
+		t.Errorf("after undo the link target holds %q", b)
+	}
+}
