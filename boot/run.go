@@ -87,6 +87,9 @@ func runProgram(ctx context.Context, opts Options, p program) (runResult, error)
 		}
 	}
 	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		// The caller's own deadline: still a timeout of this program.
+		return res, fmt.Errorf("%s: %w (%w)", p.path, ErrTimeout, ctx.Err())
 	case ctx.Err() != nil:
 		return res, fmt.Errorf("%s: %w", p.path, ctx.Err())
 	case rctx.Err() != nil:

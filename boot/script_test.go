@@ -120,6 +120,20 @@ func waitGone(t *testing.T, pid int) {
 	t.Errorf("child %d of the timed-out script is still running", pid)
 }
 
+// A deadline on the caller's context is a timeout too.
+func TestRunScriptCallerDeadline(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	r := NewScriptRunner(filepath.Join(t.TempDir(), "s"), Options{})
+	res, err := r.RunScript(ctx, "pre", []byte("#!/bin/sh\nsleep 1000\n"))
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want ErrTimeout and DeadlineExceeded", err)
+	}
+	if res == nil || res.Status != ScriptError {
+		t.Errorf("result %+v, want ScriptError", res)
+	}
+}
+
 func TestRunScriptCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
