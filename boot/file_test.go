@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -320,5 +321,29 @@ func TestFileConfigSymlink(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(real); string(b) != `{"a":1}` {
 		t.Errorf("after undo the link target holds %q", b)
+	}
+}
+
+// Memory does not grow with the image size: a 64 MiB image streams through
+// the fixed buffer (design.md budgets).
+func TestFileImageStreams(t *testing.T) {
+	const size = 64 << 20
+	src := filepath.Join(t.TempDir(), "big.img")
+	if err := os.WriteFile(src, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(src, size); err != nil { // sparse: cheap to create
+		t.Fatal(err)
+	}
+	h, _ := NewImageHook("file:"+filepath.Join(t.TempDir(), "slot.img"), Options{})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if _, err := h.InstallImage(context.Background(), Image{Path: src}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+		t.Errorf("installing a %d MiB image allocated %d MiB; want a fixed buffer", size>>20, alloc>>20)
 	}
 }
