@@ -6,7 +6,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
-	"crypto/sha256"
 	"testing"
 
 	"github.com/sztp/sztp/tpm/swtpmtest"
@@ -28,8 +27,8 @@ func openSWTPM(t *testing.T, sw *swtpmtest.SWTPM, cfg Config) *Identity {
 // Digest 2.1 items 6-7: the IDevID key and certificate come from the TPM.
 func TestSWTPMIdentityFromNV(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		opts  swtpmtest.IDevIDOptions
+		name string
+		opts swtpmtest.IDevIDOptions
 	}{
 		{name: "ecc-p256-platform-nv", opts: swtpmtest.IDevIDOptions{}},
 		{name: "ecc-p384-alt-index", opts: swtpmtest.IDevIDOptions{Alg: "ecc384:null", CertIndex: AltCertIndex}},
@@ -106,5 +105,4 @@ func verifySign(t *testing.T, s crypto.Signer, h crypto.Hash, pss *rsa.PSSOption
 	default:
 		t.Fatalf("unexpected public key %T", pub)
 	}
-	_ = sha256.Size
 }

@@ -66,6 +66,7 @@ func (s *SWTPM) ProvisionIDevID(t testing.TB, o IDevIDOptions) *IDevID {
 	s.Tool(t, "tpm2_createprimary", "-Q", "-C", "e", "-g", "sha256", "-G", o.Alg,
 		"-a", "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda|sign", "-c", pre+".ctx")
 	s.Tool(t, "tpm2_evictcontrol", "-Q", "-C", "o", "-c", pre+".ctx", handle)
+	s.Tool(t, "tpm2_flushcontext", "-t") // no resource manager: free the transient slot
 	s.Tool(t, "tpm2_readpublic", "-Q", "-c", handle, "-f", "pem", "-o", pre+".pub.pem")
 
 	ca := s.CA(t)
@@ -138,6 +139,7 @@ func (s *SWTPM) ProvisionDecryptionKey(t testing.TB, alg string, handle uint32) 
 	s.Tool(t, "tpm2_createprimary", "-Q", "-C", "o", "-g", "sha256", "-G", alg,
 		"-a", "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda|decrypt", "-c", pre+".ctx")
 	s.Tool(t, "tpm2_evictcontrol", "-Q", "-C", "o", "-c", pre+".ctx", h)
+	s.Tool(t, "tpm2_flushcontext", "-t")
 	s.Tool(t, "tpm2_readpublic", "-Q", "-c", h, "-f", "pem", "-o", pre+".pub.pem")
 	return filepath.Join(s.Dir, pre+".pub.pem")
 }
