@@ -66,7 +66,7 @@ func readKey(t *Device, handle uint32) (*keyInfo, error) {
 }
 
 // schemeHash returns the hash fixed by an asymmetric scheme (TPMAlgNull for
-// schemes without one, such as RSAES and ECDH's KDF-less use).
+// schemes without one that matters here: RSAES, ECDH).
 func schemeHash(scheme tpm2.TPMAlgID, d tpm2.TPMUAsymScheme) (tpm2.TPMAlgID, error) {
 	var h *tpm2.TPMSSchemeHash
 	switch scheme {
@@ -94,13 +94,9 @@ func schemeHash(scheme tpm2.TPMAlgID, d tpm2.TPMUAsymScheme) (tpm2.TPMAlgID, err
 			return 0, err
 		}
 		h = (*tpm2.TPMSSchemeHash)(s)
-	case tpm2.TPMAlgECDH:
-		s, err := d.ECDH()
-		if err != nil {
-			return 0, err
-		}
-		h = (*tpm2.TPMSSchemeHash)(s)
-	case tpm2.TPMAlgRSAES:
+	case tpm2.TPMAlgRSAES, tpm2.TPMAlgECDH:
+		// ECDH's hash is for the KDF, which ZGen does not use (and go-tpm
+		// v0.9.8's ECDH() accessor checks the wrong selector).
 		return tpm2.TPMAlgNull, nil
 	default:
 		return 0, fmt.Errorf("unsupported key scheme %s", algName(scheme))
