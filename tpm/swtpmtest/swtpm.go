@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,11 +22,24 @@ type SWTPM struct {
 	Path string
 	// TCTI is the TPM2TOOLS_TCTI value for tpm2-tools.
 	TCTI string
-	// Dir is a scratch directory for this TPM (state in Dir/state).
+	// Dir is a scratch directory for this TPM.
 	Dir string
-	PID int
+	// StateDir holds swtpm's state (tpm2-00.permall). After Stop it can be
+	// served again, e.g. by a swtpm acting as a QEMU vTPM.
+	StateDir string
+	PID      int
 
-	cmd *exec.Cmd
+	ctrl []string // swtpm_ioctl arguments that reach the control channel
+	stop func()
+}
+
+// Stop shuts swtpm down cleanly (swtpm_ioctl -s, then SIGTERM, then SIGKILL,
+// by PID) so that its persistent state is complete. It is safe to call more
+// than once; the test cleanup calls it too.
+func (s *SWTPM) Stop() {
+	if s.stop != nil {
+		s.stop()
+	}
 }
 
 // Start runs swtpm with a TCP server socket on a free loopback port. It is
@@ -65,7 +79,7 @@ func start(t testing.TB, network string) *SWTPM {
 }
 
 func launch(t testing.TB, dir, state, network string) (*SWTPM, error) {
-	s := &SWTPM{Dir: dir}
+	s := &SWTPM{Dir: dir, StateDir: state}
 	args := []string{"socket", "--tpm2", "--tpmstate", "dir=" + state,
 		"--flags", "not-need-init,startup-clear",
 		"--log", "file=" + filepath.Join(dir, "swtpm.log")}
@@ -81,6 +95,7 @@ func launch(t testing.TB, dir, state, network string) (*SWTPM, error) {
 		s.TCTI = fmt.Sprintf("swtpm:host=127.0.0.1,port=%d", port)
 		args = append(args, "--server", fmt.Sprintf("type=tcp,port=%d,bindaddr=127.0.0.1", port),
 			"--ctrl", fmt.Sprintf("type=tcp,port=%d,bindaddr=127.0.0.1", port+1))
+		s.ctrl = []string{"--tcp", fmt.Sprintf("127.0.0.1:%d", port+1)}
 	case "unix":
 		sock := filepath.Join(dir, "tpm.sock")
 		os.Remove(sock)
@@ -96,8 +111,10 @@ func launch(t testing.TB, dir, state, network string) (*SWTPM, error) {
 		defer f.Close()
 		extra = append(extra, f)
 		s.Path = "unix://" + sock
-		args = append(args, "--server", "type=unixio,fd=3",
-			"--ctrl", "type=unixio,path="+filepath.Join(dir, "ctrl.sock"))
+		ctrl := filepath.Join(dir, "ctrl.sock")
+		os.Remove(ctrl)
+		args = append(args, "--server", "type=unixio,fd=3", "--ctrl", "type=unixio,path="+ctrl)
+		s.ctrl = []string{"--unix", ctrl}
 	}
 	cmd := exec.Command("swtpm", args...)
 	cmd.ExtraFiles = extra
@@ -105,18 +122,30 @@ func launch(t testing.TB, dir, state, network string) (*SWTPM, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting swtpm: %w", err)
 	}
-	s.cmd, s.PID = cmd, cmd.Process.Pid
+	s.PID = cmd.Process.Pid
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	var once sync.Once
 	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
+		once.Do(func() {
+			if p, err := exec.LookPath("swtpm_ioctl"); err == nil {
+				_ = exec.Command(p, append(s.ctrl, "-s")...).Run()
+			}
+			select {
+			case <-exited:
+				return
+			case <-time.After(2 * time.Second):
+			}
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(5 * time.Second):
+				_ = cmd.Process.Kill()
+				<-exited
+			}
+		})
 	}
+	s.stop = stop
 	if err := s.waitReady(exited); err != nil {
 		stop()
 		return nil, fmt.Errorf("%w (log: %s)", err, s.log())
