@@ -1,10 +1,12 @@
 package tpm
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
-	"crypto/sha256"
+	_ "crypto/sha256" // hashes for RSA-PSS verification (MGF1)
+	_ "crypto/sha512"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/asn1"
@@ -55,13 +57,11 @@ func NewSigner(dev *Device, handle uint32, log *slog.Logger) (*Signer, error) {
 		if k.scheme == tpm2.TPMAlgRSAPSS {
 			h = goHash(k.hash)
 		}
-		d := sha256.Sum256([]byte("sztp pss probe"))
-		digest := d[:]
-		if h != crypto.SHA256 && h.Available() {
-			hh := h.New()
-			hh.Write([]byte("sztp pss probe"))
-			digest = hh.Sum(nil)
+		if h == 0 || !h.Available() {
+			return nil, fmt.Errorf("key 0x%08x: RSA-PSS hash %s not supported", handle, algName(k.hash))
 		}
+		// Any bytes of the right length are a digest to the TPM.
+		digest := bytes.Repeat([]byte{0x5a}, h.Size())
 		if _, err := s.Sign(nil, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}); err != nil {
 			s.pssOK = false
 			log.Warn("TPM RSA-PSS signatures unusable for TLS 1.3; using PKCS#1 v1.5 (TLS 1.2) only", "handle", fmt.Sprintf("0x%08x", handle), "err", err)
