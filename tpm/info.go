@@ -15,7 +15,8 @@ type Info struct {
 	TPM              string          `json:"tpm"`
 	Manufacturer     string          `json:"manufacturer"`
 	VendorString     string          `json:"vendorString,omitempty"`
-	FirmwareVersion  string          `json:"firmwareVersion"`
+	FirmwareVersion  string          `json:"firmwareVersion"`    // TPM_PT_FIRMWARE_VERSION_1/2 as four 16-bit numbers
+	FirmwareRaw      string          `json:"firmwareVersionRaw"` // the two properties in hex, as vendors document them
 	SpecRevision     string          `json:"specRevision,omitempty"`
 	IDevID           *KeyDescription `json:"idevid,omitempty"`
 	IDevIDError      string          `json:"idevidError,omitempty"`
@@ -58,6 +59,7 @@ func ReadInfo(ctx context.Context, dev *Device, cfg Config) (*Info, error) {
 	fw2, err2 := tpmProperty(dev, tpm2.TPMPTFirmwareVersion1+1)
 	if err1 == nil && err2 == nil {
 		info.FirmwareVersion = fmt.Sprintf("%d.%d.%d.%d", fw1>>16, fw1&0xffff, fw2>>16, fw2&0xffff)
+		info.FirmwareRaw = fmt.Sprintf("0x%08x 0x%08x", fw1, fw2)
 	}
 	if rev, err := tpmProperty(dev, tpm2.TPMPTRevision); err == nil {
 		info.SpecRevision = fmt.Sprintf("%d.%02d", rev/100, rev%100)

@@ -77,7 +77,7 @@ func Provision(ctx context.Context, dev *Device, opts ProvisionOptions) (*Provis
 		return nil, nvErr
 	}
 	if (keyThere || nvThere) && !opts.Force {
-		return nil, fmt.Errorf("an idevid is already provisioned (key at 0x%08x: %v, certificate at nv 0x%08x: %v): %w; use force to replace it",
+		return nil, fmt.Errorf("an idevid is already provisioned (key at 0x%08x: %v, certificate at nv 0x%08x: %v): %w",
 			opts.Handle, keyThere, opts.CertIndex, nvThere, ErrExists)
 	}
 	if nvThere {
