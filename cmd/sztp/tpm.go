@@ -121,7 +121,9 @@ func printInfo(w io.Writer, info *tpm.Info) {
 	p("TPM", info.TPM)
 	p("Manufacturer", info.Manufacturer)
 	p("Vendor", info.VendorString)
-	p("Firmware", strings.TrimSpace(info.FirmwareVersion+" ("+info.FirmwareRaw+")"))
+	if info.FirmwareVersion != "" {
+		p("Firmware", info.FirmwareVersion+" ("+info.FirmwareRaw+")")
+	}
 	p("Spec revision", info.SpecRevision)
 	if k := info.IDevID; k != nil {
 		p("IDevID handle", k.Handle)
