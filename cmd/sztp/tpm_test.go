@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sztp/sztp/internal/testenv"
 	"github.com/sztp/sztp/tpm"
@@ -158,3 +160,36 @@ func TestIdentityFlagsLoadTPM(t *testing.T) {
 		t.Fatal("TPM signer did not restrict the TLS signature schemes")
 	}
 }
+
+// The text layout of `sztp tpm info` (golden file; -update rewrites it).
+func TestPrintInfoGolden(t *testing.T) {
+	info := &tpm.Info{
+		TPM: "/dev/tpmrm0", Manufacturer: "IBM", VendorString: "SW TPM", FirmwareVersion: "8217.4131.22.13878",
+		FirmwareRaw: "0x20191023 0x00163636", SpecRevision: "1.64",
+		IDevID: &tpm.KeyDescription{Handle: "0x81020000", Type: "ECC P-256", Scheme: "ECDSA-SHA256", Attributes: []string{"fixedTPM", "sign"}},
+		Certificate: &tpm.CertInfo{Source: "nv:0x01c90000", Subject: "SERIALNUMBER=DPU-SN-0042,CN=dpu-0042", Issuer: "CN=Test IDevID CA",
+			SerialNumber: "DPU-SN-0042", CertificateSerial: "1f", NotBefore: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+			NotAfter: time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), MatchesKey: true},
+		DecryptionKey: &tpm.KeyDescription{Handle: "0x81010010", Type: "RSA 2048", Scheme: "NULL"},
+	}
+	var buf bytes.Buffer
+	printInfo(&buf, info)
+	golden := filepath.Join("testdata", "tpm-info.golden")
+	if *updateTPMGolden {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != string(want) {
+		t.Errorf("printInfo:\n%s\nwant (%s):\n%s", buf.String(), golden, want)
+	}
+}
+
+var updateTPMGolden = flag.Bool("update-tpm-golden", false, "rewrite testdata/tpm-info.golden")
