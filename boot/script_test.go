@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sztp/sztp/internal/testenv"
 )
 
 // Scripts: ok, warning, error (C76, C77) and what the runner refuses.
@@ -229,5 +231,28 @@ func TestTailBuffer(t *testing.T) {
 		if got := tb.String(); got != tc.want {
 			t.Errorf("writes %q: got %q, want %q", tc.writes, got, tc.want)
 		}
+	}
+}
+
+// A script directory that exists but belongs to someone else (another user
+// could pre-create a predictable name under /tmp and swap the script between
+// write and exec) is refused, and nothing is written or run there.
+func TestRunScriptRefusesForeignDir(t *testing.T) {
+	testenv.NeedRoot(t)
+	dir := filepath.Join(t.TempDir(), "s")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	const nobody = 65534
+	if err := os.Chown(dir, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	r := NewScriptRunner(dir, Options{})
+	res, err := r.RunScript(context.Background(), "pre", []byte("#!/bin/sh\nexit 0\n"))
+	if err == nil || !strings.Contains(err.Error(), "owned by uid 65534") {
+		t.Fatalf("RunScript in a directory owned by uid %d: %+v, %v; want a refusal naming the owner", nobody, res, err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("%d entries written to the foreign directory, want none", len(ents))
 	}
 }
