@@ -26,10 +26,11 @@ const headerSize = 10
 // by the signer, the decrypter and the NV reader of one identity. It
 // implements go-tpm's transport.TPM.
 type Device struct {
-	mu   sync.Mutex
-	t    transport.TPM
-	c    io.Closer // nil: not ours to close
-	name string
+	mu    sync.Mutex
+	t     transport.TPM
+	c     io.Closer // nil: not ours to close
+	name  string
+	stuck error // set when a command did not finish in time
 }
 
 var _ transport.TPM = (*Device)(nil)
@@ -79,14 +80,42 @@ func dialStream(network, addr, name string) (*Device, error) {
 // String is the path the device was opened from.
 func (d *Device) String() string { return d.name }
 
-// Send runs one TPM command and returns its response.
+// commandTimeout bounds one command on any transport. A character device
+// has no read deadline (go-tpm polls it without a timeout), so a TPM or
+// driver that stops answering would otherwise hang the agent for good.
+var commandTimeout = ioTimeout
+
+// Send runs one TPM command and returns its response. A command that does
+// not finish within commandTimeout fails, and so does every later command on
+// this Device: the TPM may still be working on the abandoned one.
 func (d *Device) Send(cmd []byte) ([]byte, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.t == nil {
 		return nil, errors.New("tpm: device closed")
 	}
-	return d.t.Send(cmd)
+	if d.stuck != nil {
+		return nil, d.stuck
+	}
+	type result struct {
+		rsp []byte
+		err error
+	}
+	done := make(chan result, 1)
+	t := d.t
+	go func() {
+		rsp, err := t.Send(cmd)
+		done <- result{rsp, err}
+	}()
+	timer := time.NewTimer(commandTimeout)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r.rsp, r.err
+	case <-timer.C:
+		d.stuck = fmt.Errorf("tpm %s did not answer a command within %v; not using it again (reopen it)", d.name, commandTimeout)
+		return nil, d.stuck
+	}
 }
 
 // Close releases the TPM.

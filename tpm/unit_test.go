@@ -10,11 +10,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -262,5 +264,41 @@ func TestReadCertificatesFile(t *testing.T) {
 	os.WriteFile(bad, []byte("junk"), 0o600)
 	if _, err := ReadCertificates(bad); err == nil {
 		t.Fatal("junk accepted as a certificate")
+	}
+}
+
+// hangingTPM never answers until released.
+type hangingTPM struct {
+	release chan struct{}
+	calls   atomic.Int32
+}
+
+func (h *hangingTPM) Send([]byte) ([]byte, error) {
+	h.calls.Add(1)
+	<-h.release
+	return nil, errors.New("released")
+}
+
+// A TPM that stops answering fails the command instead of hanging the agent,
+// and the Device is not used again (the TPM may still be busy with it).
+func TestDeviceCommandTimeout(t *testing.T) {
+	old := commandTimeout
+	commandTimeout = 50 * time.Millisecond
+	t.Cleanup(func() { commandTimeout = old })
+	h := &hangingTPM{release: make(chan struct{})}
+	t.Cleanup(func() { close(h.release) })
+	dev := NewDevice(h, "/dev/tpm-test")
+	_, err := dev.Send([]byte{0x80, 1, 0, 0, 0, 10, 0, 0, 1, 0x44})
+	if err == nil || !strings.Contains(err.Error(), "/dev/tpm-test did not answer a command within 50ms") {
+		t.Fatalf("Send to a hanging TPM: %v, want a timeout naming the device", err)
+	}
+	if _, err2 := dev.Send([]byte{0x80, 1, 0, 0, 0, 10, 0, 0, 1, 0x44}); err2 == nil || err2.Error() != err.Error() {
+		t.Errorf("second Send: %v, want the same failure", err2)
+	}
+	if n := h.calls.Load(); n != 1 {
+		t.Errorf("the hanging transport got %d commands, want 1", n)
+	}
+	if err := dev.Close(); err != nil {
+		t.Errorf("Close: %v", err)
 	}
 }
