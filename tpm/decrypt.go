@@ -44,6 +44,9 @@ func OpenDecryptionKey(dev *Device, handle uint32) (*Decrypter, *ECDH, error) {
 	if !a.Decrypt || a.Restricted {
 		return nil, nil, fmt.Errorf("key 0x%08x is not an unrestricted decryption key (decrypt=%v restricted=%v)", handle, a.Decrypt, a.Restricted)
 	}
+	if err := k.checkPasswordUse(); err != nil {
+		return nil, nil, err
+	}
 	switch p := k.pub.(type) {
 	case *rsa.PublicKey:
 		if k.scheme != tpm2.TPMAlgNull && k.scheme != tpm2.TPMAlgOAEP && k.scheme != tpm2.TPMAlgRSAES {

@@ -65,6 +65,17 @@ func readKey(t *Device, handle uint32) (*keyInfo, error) {
 	return k, nil
 }
 
+// checkPasswordUse fails for a key whose user role needs a policy session
+// (userWithAuth clear): the agent authorizes with the key's empty password
+// only, so such a key would fail at its first use (a TLS handshake) with a
+// bare TPM error.
+func (k *keyInfo) checkPasswordUse() error {
+	if !k.public.ObjectAttributes.UserWithAuth {
+		return fmt.Errorf("key 0x%08x can be used only through a policy session (userWithAuth is clear); the agent authorizes with the key's empty password", uint32(k.handle))
+	}
+	return nil
+}
+
 // schemeHash returns the hash fixed by an asymmetric scheme (TPMAlgNull for
 // schemes without one that matters here: RSAES, ECDH).
 func schemeHash(scheme tpm2.TPMAlgID, d tpm2.TPMUAsymScheme) (tpm2.TPMAlgID, error) {

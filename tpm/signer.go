@@ -47,6 +47,9 @@ func NewSigner(dev *Device, handle uint32, log *slog.Logger) (*Signer, error) {
 	if k.public.ObjectAttributes.Restricted {
 		return nil, fmt.Errorf("key 0x%08x is a restricted signing key (an attestation key); it cannot sign outside data", handle)
 	}
+	if err := k.checkPasswordUse(); err != nil {
+		return nil, err
+	}
 	s := &Signer{dev: dev, key: k}
 	if s.hashes, err = supportedHashes(dev); err != nil {
 		return nil, err
