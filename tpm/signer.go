@@ -273,6 +273,7 @@ func supportedHashes(dev *Device) (map[crypto.Hash]bool, error) {
 	out := map[crypto.Hash]bool{}
 	next := uint32(0)
 	for {
+		from := next
 		rsp, err := tpm2.GetCapability{Capability: tpm2.TPMCapAlgs, Property: next, PropertyCount: 64}.Execute(dev)
 		if err != nil {
 			return nil, fmt.Errorf("reading tpm algorithms: %w", err)
@@ -287,7 +288,8 @@ func supportedHashes(dev *Device) (map[crypto.Hash]bool, error) {
 			}
 			next = uint32(a.Alg) + 1
 		}
-		if !rsp.MoreData || len(algs.AlgProperties) == 0 {
+		// A TPM that says "more" without moving on would loop us forever.
+		if !rsp.MoreData || len(algs.AlgProperties) == 0 || next <= from {
 			return out, nil
 		}
 	}

@@ -302,3 +302,34 @@ func TestDeviceCommandTimeout(t *testing.T) {
 		t.Errorf("Close: %v", err)
 	}
 }
+
+// stuckCapTPM answers every TPM2_GetCapability(ALGS) with SHA-256 and
+// "more data", never moving on; after 10 commands it fails.
+type stuckCapTPM struct{ calls int }
+
+func (s *stuckCapTPM) Send([]byte) ([]byte, error) {
+	s.calls++
+	if s.calls > 10 {
+		return nil, errors.New("stuckCapTPM: asked again and again")
+	}
+	return []byte{
+		0x80, 0x01, 0, 0, 0, 25, 0, 0, 0, 0, // header: no sessions, 25 bytes, success
+		1,          // moreData
+		0, 0, 0, 0, // TPM_CAP_ALGS
+		0, 0, 0, 1, // one entry
+		0x00, 0x0b, 0, 0, 0, 4, // SHA-256, hash
+	}, nil
+}
+
+// A TPM that keeps saying "more data" without progress cannot hang the
+// algorithm listing.
+func TestSupportedHashesStopsWithoutProgress(t *testing.T) {
+	s := &stuckCapTPM{}
+	got, err := supportedHashes(NewDevice(s, "stuck"))
+	if err != nil {
+		t.Fatalf("supportedHashes: %v (after %d commands)", err, s.calls)
+	}
+	if !got[crypto.SHA256] || s.calls > 2 {
+		t.Errorf("hashes %v after %d commands, want SHA-256 after at most 2", got, s.calls)
+	}
+}
