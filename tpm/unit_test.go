@@ -333,3 +333,24 @@ func TestSupportedHashesStopsWithoutProgress(t *testing.T) {
 		t.Errorf("hashes %v after %d commands, want SHA-256 after at most 2", got, s.calls)
 	}
 }
+
+// downTPM is a TPM that cannot be reached.
+type downTPM struct{}
+
+func (downTPM) Send([]byte) ([]byte, error) { return nil, errors.New("tpm link down") }
+
+// The Bleichenbacher-safe session-key mode masks what the TPM rejects
+// (tested against swtpm), not a TPM that cannot be reached: that must stay
+// an error, or the agent would go on with a random key and report a
+// confusing content-decryption failure instead.
+func TestDecryptSessionKeyTransportError(t *testing.T) {
+	key, _ := rsa.GenerateKey(rand.Reader, 1024)
+	d := &Decrypter{dev: NewDevice(downTPM{}, "down"), key: &keyInfo{
+		handle: 0x81000010, name: tpm2.TPM2BName{Buffer: append([]byte{0x00, 0x0b}, make([]byte, 32)...)},
+		pub: &key.PublicKey, scheme: tpm2.TPMAlgNull,
+	}}
+	got, err := d.Decrypt(nil, make([]byte, 128), &rsa.PKCS1v15DecryptOptions{SessionKeyLen: 16})
+	if err == nil || !strings.Contains(err.Error(), "tpm link down") {
+		t.Fatalf("Decrypt with an unreachable TPM = %x, %v; want the transport error", got, err)
+	}
+}
