@@ -33,31 +33,27 @@ func readKey(t *Device, handle uint32) (*keyInfo, error) {
 		return nil, fmt.Errorf("key 0x%08x: parsing public area: %w", handle, err)
 	}
 	k := &keyInfo{handle: h, name: rsp.Name, public: *pubArea, scheme: tpm2.TPMAlgNull, hash: tpm2.TPMAlgNull}
+	var details tpm2.TPMUAsymScheme
 	switch pubArea.Type {
 	case tpm2.TPMAlgECC:
 		parms, err := pubArea.Parameters.ECCDetail()
 		if err != nil {
 			return nil, fmt.Errorf("key 0x%08x: %w", handle, err)
 		}
-		k.scheme = parms.Scheme.Scheme
-		if k.scheme != tpm2.TPMAlgNull {
-			if k.hash, err = schemeHash(k.scheme, parms.Scheme.Details); err != nil {
-				return nil, fmt.Errorf("key 0x%08x: %w", handle, err)
-			}
-		}
+		k.scheme, details = parms.Scheme.Scheme, parms.Scheme.Details
 	case tpm2.TPMAlgRSA:
 		parms, err := pubArea.Parameters.RSADetail()
 		if err != nil {
 			return nil, fmt.Errorf("key 0x%08x: %w", handle, err)
 		}
-		k.scheme = parms.Scheme.Scheme
-		if k.scheme != tpm2.TPMAlgNull {
-			if k.hash, err = schemeHash(k.scheme, parms.Scheme.Details); err != nil {
-				return nil, fmt.Errorf("key 0x%08x: %w", handle, err)
-			}
-		}
+		k.scheme, details = parms.Scheme.Scheme, parms.Scheme.Details
 	default:
 		return nil, fmt.Errorf("key 0x%08x: type %s is neither ECC nor RSA", handle, algName(pubArea.Type))
+	}
+	if k.scheme != tpm2.TPMAlgNull {
+		if k.hash, err = schemeHash(k.scheme, details); err != nil {
+			return nil, fmt.Errorf("key 0x%08x: %w", handle, err)
+		}
 	}
 	if k.pub, err = tpm2.Pub(*pubArea); err != nil {
 		return nil, fmt.Errorf("key 0x%08x: public key: %w", handle, err)
