@@ -234,9 +234,25 @@ func kexecLoad(kernel, initrd, cmdline string) error {
 		ifd = int(i.Fd())
 	}
 	if err := sysKexecFileLoad(int(k.Fd()), ifd, cmdline, flags); err != nil {
-		return fmt.Errorf("kexec_file_load: %w", err)
+		return fmt.Errorf("kexec_file_load: %w%s", err, kexecHint(err))
 	}
 	return nil
+}
+
+// kexecHint says what the usual kexec_file_load failures mean for the
+// operator who reads the boot-image-error report.
+func kexecHint(err error) string {
+	switch {
+	case errors.Is(err, unix.ENOSYS):
+		return " (the running kernel lacks CONFIG_KEXEC_FILE)"
+	case errors.Is(err, unix.EPERM):
+		return " (needs CAP_SYS_BOOT; with Secure Boot or lockdown, a kernel signed with a trusted key)"
+	case errors.Is(err, unix.EKEYREJECTED), errors.Is(err, unix.ENOKEY), errors.Is(err, unix.EBADMSG):
+		return " (the kernel's signature was rejected: Secure Boot or lockdown needs a kernel signed with a trusted key)"
+	case errors.Is(err, unix.ENOEXEC):
+		return " (the running kernel does not accept this kernel image format)"
+	}
+	return ""
 }
 
 // unpackKexec turns the image at p into a kernel (+ initrd, cmdline),

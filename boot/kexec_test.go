@@ -288,8 +288,8 @@ func TestKexecHookLoadAndReboot(t *testing.T) {
 	// A failing load means nothing is installed (digest 2.7).
 	sysKexecFileLoad = func(int, int, string, int) error { return unix.EKEYREJECTED }
 	got, err = h.InstallImage(context.Background(), writeImage(t, kernel))
-	if got != nil || err == nil || !strings.Contains(err.Error(), "kexec_file_load") {
-		t.Errorf("failed load: %+v, %v", got, err)
+	if got != nil || err == nil || !strings.Contains(err.Error(), "kexec_file_load") || !strings.Contains(err.Error(), "signature was rejected") {
+		t.Errorf("failed load: %+v, %v; want nothing installed and the signature hint", got, err)
 	}
 }
 
