@@ -3,7 +3,6 @@ package tpm
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rsa"
 	"errors"
 	"fmt"
@@ -183,17 +182,4 @@ func tpmHash(h crypto.Hash) (tpm2.TPMAlgID, error) {
 		return 0, errors.New("no hash given: the TPM signs digests only")
 	}
 	return 0, fmt.Errorf("hash %v is not supported by the TPM signer", h)
-}
-
-// curveOf maps an ECC curve to its Go curve.
-func curveOf(c tpm2.TPMECCCurve) (elliptic.Curve, error) {
-	switch c {
-	case tpm2.TPMECCNistP256:
-		return elliptic.P256(), nil
-	case tpm2.TPMECCNistP384:
-		return elliptic.P384(), nil
-	case tpm2.TPMECCNistP521:
-		return elliptic.P521(), nil
-	}
-	return nil, fmt.Errorf("unsupported ECC curve 0x%04x", uint16(c))
 }
