@@ -87,7 +87,8 @@ var commandTimeout = ioTimeout
 
 // Send runs one TPM command and returns its response. A command that does
 // not finish within commandTimeout fails, and so does every later command on
-// this Device: the TPM may still be working on the abandoned one.
+// this Device until the abandoned one finishes after all (a TPM that is
+// merely slow recovers; one that never answers stays failed).
 func (d *Device) Send(cmd []byte) ([]byte, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -113,7 +114,13 @@ func (d *Device) Send(cmd []byte) ([]byte, error) {
 	case r := <-done:
 		return r.rsp, r.err
 	case <-timer.C:
-		d.stuck = fmt.Errorf("tpm %s did not answer a command within %v; not using it again (reopen it)", d.name, commandTimeout)
+		d.stuck = fmt.Errorf("tpm %s did not answer a command within %v; not using it until it does", d.name, commandTimeout)
+		go func() {
+			<-done // the late response belongs to the abandoned command
+			d.mu.Lock()
+			d.stuck = nil
+			d.mu.Unlock()
+		}()
 		return nil, d.stuck
 	}
 }

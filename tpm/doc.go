@@ -19,8 +19,9 @@
 // TLS 1.3 verifies); a TPM that does otherwise loses its PSS schemes.
 //
 // A Device runs one command at a time and may be shared. Every command is
-// bounded (2 minutes): a TPM that stops answering fails the command and the
-// Device, instead of hanging the agent. swtpm's server socket speaks plain
-// TPM frames: Open uses its own framed stream transport for tcp:// and
-// unix://, not go-tpm's transport/tcp (the Microsoft simulator protocol).
+// bounded (2 minutes): a TPM that stops answering fails the command, and the
+// Device until the TPM answers again, instead of hanging the agent. swtpm's
+// server socket speaks plain TPM frames: Open uses its own framed stream
+// transport for tcp:// and unix://, not go-tpm's transport/tcp (the
+// Microsoft simulator protocol).
 package tpm

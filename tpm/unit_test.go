@@ -267,36 +267,53 @@ func TestReadCertificatesFile(t *testing.T) {
 	}
 }
 
-// hangingTPM never answers until released.
+// hangingTPM does not answer its first command until released; later
+// commands succeed at once.
 type hangingTPM struct {
 	release chan struct{}
 	calls   atomic.Int32
 }
 
+var okResponse = []byte{0x80, 1, 0, 0, 0, 10, 0, 0, 0, 0}
+
 func (h *hangingTPM) Send([]byte) ([]byte, error) {
-	h.calls.Add(1)
-	<-h.release
-	return nil, errors.New("released")
+	if h.calls.Add(1) == 1 {
+		<-h.release
+		return nil, errors.New("released")
+	}
+	return okResponse, nil
 }
 
-// A TPM that stops answering fails the command instead of hanging the agent,
-// and the Device is not used again (the TPM may still be busy with it).
+// A TPM that stops answering fails the command instead of hanging the agent;
+// the Device refuses commands while the TPM may still be busy with the
+// abandoned one, and works again once that one finishes.
 func TestDeviceCommandTimeout(t *testing.T) {
 	old := commandTimeout
 	commandTimeout = 50 * time.Millisecond
 	t.Cleanup(func() { commandTimeout = old })
 	h := &hangingTPM{release: make(chan struct{})}
-	t.Cleanup(func() { close(h.release) })
 	dev := NewDevice(h, "/dev/tpm-test")
-	_, err := dev.Send([]byte{0x80, 1, 0, 0, 0, 10, 0, 0, 1, 0x44})
+	cmd := []byte{0x80, 1, 0, 0, 0, 10, 0, 0, 1, 0x44}
+	_, err := dev.Send(cmd)
 	if err == nil || !strings.Contains(err.Error(), "/dev/tpm-test did not answer a command within 50ms") {
 		t.Fatalf("Send to a hanging TPM: %v, want a timeout naming the device", err)
 	}
-	if _, err2 := dev.Send([]byte{0x80, 1, 0, 0, 0, 10, 0, 0, 1, 0x44}); err2 == nil || err2.Error() != err.Error() {
-		t.Errorf("second Send: %v, want the same failure", err2)
+	if _, err2 := dev.Send(cmd); err2 == nil || err2.Error() != err.Error() {
+		t.Errorf("Send while the TPM is busy: %v, want the same failure", err2)
 	}
 	if n := h.calls.Load(); n != 1 {
-		t.Errorf("the hanging transport got %d commands, want 1", n)
+		t.Errorf("the busy transport got %d commands, want 1", n)
+	}
+	close(h.release) // the abandoned command finishes late
+	var rsp []byte
+	for range 600 { // up to a minute on a loaded machine; usually at once
+		if rsp, err = dev.Send(cmd); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil || !bytes.Equal(rsp, okResponse) {
+		t.Fatalf("Send after the TPM answered: %x, %v; want it usable again", rsp, err)
 	}
 	if err := dev.Close(); err != nil {
 		t.Errorf("Close: %v", err)
