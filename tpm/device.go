@@ -143,7 +143,8 @@ func (d *Device) Close() error {
 // wrapper assumes one Read returns the whole response, which TCP does not
 // promise.
 type stream struct {
-	conn net.Conn
+	conn   net.Conn
+	broken error // set after a failed exchange: the framing may be lost
 }
 
 // ioTimeout bounds one command: a TPM answers in well under a minute even for
@@ -151,6 +152,20 @@ type stream struct {
 const ioTimeout = 2 * time.Minute
 
 func (s *stream) Send(cmd []byte) ([]byte, error) {
+	if s.broken != nil {
+		return nil, fmt.Errorf("tpm connection unusable after an earlier failure (reopen it): %w", s.broken)
+	}
+	rsp, err := s.exchange(cmd)
+	if err != nil {
+		// A late or partial response would be read as the answer to the
+		// next command: never reuse the connection.
+		s.broken = err
+		s.conn.Close()
+	}
+	return rsp, err
+}
+
+func (s *stream) exchange(cmd []byte) ([]byte, error) {
 	if err := s.conn.SetDeadline(time.Now().Add(ioTimeout)); err != nil {
 		return nil, err
 	}

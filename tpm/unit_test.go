@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -369,5 +370,37 @@ func TestDecryptSessionKeyTransportError(t *testing.T) {
 	got, err := d.Decrypt(nil, make([]byte, 128), &rsa.PKCS1v15DecryptOptions{SessionKeyLen: 16})
 	if err == nil || !strings.Contains(err.Error(), "tpm link down") {
 		t.Fatalf("Decrypt with an unreachable TPM = %x, %v; want the transport error", got, err)
+	}
+}
+
+// After a failed exchange (here a garbage length) the swtpm stream is not
+// reused: what is left of that response would be read as the answer to the
+// next command.
+func TestStreamBrokenAfterFailure(t *testing.T) {
+	client, server := net.Pipe()
+	t.Cleanup(func() { server.Close() })
+	got := make(chan int, 4)
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			n, err := server.Read(buf)
+			if err != nil {
+				return
+			}
+			got <- n
+			// A response whose size field is garbage, then more bytes.
+			server.Write([]byte{0x80, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0})
+		}
+	}()
+	s := &stream{conn: client}
+	cmd := []byte{0x80, 1, 0, 0, 0, 10, 0, 0, 1, 0x44}
+	if _, err := s.Send(cmd); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Fatalf("first Send: %v, want the bad frame", err)
+	}
+	if _, err := s.Send(cmd); err == nil || !strings.Contains(err.Error(), "unusable after an earlier failure") {
+		t.Fatalf("second Send: %v, want a refusal to reuse the connection", err)
+	}
+	if n := len(got); n != 1 {
+		t.Errorf("the server received %d commands, want 1", n)
 	}
 }
