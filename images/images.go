@@ -132,6 +132,11 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Result, error) {
 		}
 		var le localError
 		if ctx.Err() != nil || errors.As(err, &le) {
+			if errors.Is(err, ErrNoSpace) {
+				st.remove() // give the space back
+			} else {
+				st.removeIfEmpty()
+			}
 			return nil, fmt.Errorf("images: %s: %w", uri, err)
 		}
 		if i+1 < len(req.URIs) {
@@ -139,9 +144,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Result, error) {
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", uri, err))
 	}
-	if fi, err := st.f.Stat(); err == nil && fi.Size() == 0 {
-		st.remove()
-	}
+	st.removeIfEmpty()
 	return nil, fmt.Errorf("images: every download-uri failed: %w", errors.Join(errs...))
 }
 

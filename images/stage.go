@@ -74,6 +74,13 @@ func openStage(dir, output string, want []byte) (*stage, error) {
 		f.Close()
 		return nil, fmt.Errorf("locking staging file %s (another fetch of this image running?): %w", part, err)
 	}
+	// A crash while the sidecar was being replaced leaves atomicfile's temp
+	// file; we hold the lock, so no one else is writing one.
+	if tmps, _ := filepath.Glob(filepath.Join(filepath.Dir(side), "."+filepath.Base(side)+".tmp-*")); len(tmps) > 0 {
+		for _, t := range tmps {
+			os.Remove(t)
+		}
+	}
 	return &stage{path: part, side: side, f: f}, nil
 }
 
@@ -84,6 +91,13 @@ func (s *stage) remove() {
 	s.f.Close()
 	os.Remove(s.side)
 	os.Remove(s.path)
+}
+
+// removeIfEmpty removes a staging file that holds nothing worth resuming.
+func (s *stage) removeIfEmpty() {
+	if fi, err := s.f.Stat(); err == nil && fi.Size() == 0 {
+		s.remove()
+	}
 }
 
 func (s *stage) load() (*sidecar, error) {
