@@ -17,6 +17,9 @@ func ParseSHA256(s string) ([]byte, error) {
 	if len(v) > 8 && strings.EqualFold(v[:8], "sha-256:") {
 		v = v[8:]
 	}
+	if i := strings.IndexByte(v, ':'); i > 2 {
+		return nil, fmt.Errorf("hash %q: unsupported hash algorithm %q (only sha-256)", s, v[:i])
+	}
 	if strings.Contains(v, ":") {
 		parts := strings.Split(v, ":")
 		for _, p := range parts {
