@@ -121,6 +121,9 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Result, error) {
 	}
 	defer st.close()
 	r := &run{f: f, st: st, req: req, client: f.client(), log: f.logger(), prog: f.Progress}
+	if f.Client == nil {
+		defer r.client.CloseIdleConnections()
+	}
 	if r.prog == nil {
 		r.prog = LogProgress(f.Logger)
 	}
