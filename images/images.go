@@ -216,6 +216,7 @@ func (r *run) fetchURI(ctx context.Context, uri string) (*Result, error) {
 		res, a, err := r.attempt(ctx, uri)
 		r.prog.Finish(uri, a.done, err)
 		if err == nil {
+			r.log.Info("image verified", "uri", uri, "path", res.Path, "bytes", res.Size)
 			return res, nil
 		}
 		var le localError
@@ -462,7 +463,6 @@ func (r *run) finish(uri string, h hash.Hash, size int64) (*Result, error) {
 		}
 	}
 	st.remove()
-	r.log.Info("image verified", "uri", uri, "path", r.req.Output, "bytes", size, "sha256", fmt.Sprintf("%x", sum))
 	return &Result{Path: r.req.Output, URI: uri, Size: size}, nil
 }
 
