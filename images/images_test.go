@@ -434,7 +434,7 @@ func TestIdleTimeout(t *testing.T) {
 		serve(w, r, img)
 	})
 	f := e.fetcher()
-	f.IdleTimeout = 300 * time.Millisecond
+	f.IdleTimeout = time.Second
 	f.Resumes = -1
 	res, err := e.fetch(f, img, e.url("/stall"), e.url("/img"))
 	if err != nil {
