@@ -206,3 +206,20 @@ func TestDiskFull(t *testing.T) {
 		})
 	}
 }
+
+// TestStagingOnOtherFS: staging and output on different file systems: the
+// verified image is copied atomically, and the staging file removed.
+func TestStagingOnOtherFS(t *testing.T) {
+	img := newImage(23, 3<<20)
+	fs := mountTmpfs(t, 8<<20)
+	e := newEnv(t, func(w http.ResponseWriter, r *http.Request, n int) { serve(w, r, img) })
+	e.stage = filepath.Join(fs, "state")
+	if _, err := e.fetch(e.fetcher(), img, e.url("/img")); err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	e.verified(img)
+	fi, err := os.Stat(e.output)
+	if err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("output mode %v (%v), want 0644", fi.Mode().Perm(), err)
+	}
+}
