@@ -27,7 +27,7 @@ const (
 	nbuf    = 6
 )
 
-// errLocal marks errors of the local side (staging file, disk): trying
+// localError marks errors of the local side (staging file, disk): trying
 // another URI does not help.
 type localError struct{ err error }
 
