@@ -3,6 +3,7 @@ package trust_test
 import (
 	"bytes"
 	"errors"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -86,4 +87,33 @@ func checkOutcome(t *testing.T, c trusttest.Case, res *trust.Result, err error) 
 		t.Fatalf("failed at step %q (%v), want step %q", se.Step, err, c.WantStep)
 	}
 	t.Logf("%v", err)
+}
+
+// TestCommittedMatrix opens the artifact sets committed under
+// testdata/artifacts (written by go generate ./testdata) with the committed
+// PKI, so that a change in the parser is checked against bytes made by an
+// earlier build.
+func TestCommittedMatrix(t *testing.T) {
+	root := filepath.Join("..", "testdata")
+	p, err := trusttest.ReadPKI(filepath.Join(root, "pki"))
+	if err != nil {
+		t.Fatalf("reading the committed PKI (run go generate ./testdata): %v", err)
+	}
+	d, err := trusttest.ReadDevice(filepath.Join(root, "device"), trusttest.Serial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := trusttest.ReadMatrix(filepath.Join(root, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 50 {
+		t.Fatalf("only %d committed cases", len(cases))
+	}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			res, err := trust.Open(c.Artifacts, c.Options(p, d))
+			checkOutcome(t, c, res, err)
+		})
+	}
 }
