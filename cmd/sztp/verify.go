@@ -249,4 +249,3 @@ func printVerify(w io.Writer, out *verifyOutput) {
 		fmt.Fprintln(w, buf.String())
 	}
 }
-
