@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// execute runs the sztp command line in-process and returns the exit code
+// and standard output.
+func execute(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	var ee exitError
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK, out.String()
+	case errors.As(err, &ee):
+		return ee.code, out.String()
+	case errors.As(err, &ue) || isCobraUsage(err):
+		return exitUsage, out.String()
+	}
+	return exitFailure, out.String()
+}
+
+type manifestEntry struct {
+	Name     string `json:"name"`
+	Nonce    string `json:"nonce"`
+	Key      string `json:"key"`
+	WantStep string `json:"want-step"`
+}
+
+// TestVerifyOpensslFixtures is the acceptance test of issue 3: sztp verify
+// exits 0 on the artifacts made by the openssl command line alone, and 1
+// with the failing step named for each single-fault variant (C23-C38).
+func TestVerifyOpensslFixtures(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "openssl")
+	b, err := os.ReadFile(filepath.Join(dir, "artifacts", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []manifestEntry
+	if err := json.Unmarshal(b, &entries); err != nil {
+		t.Fatal(err)
+	}
+	serial, err := os.ReadFile(filepath.Join(dir, "serial-number"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Run(e.Name, func(t *testing.T) {
+			set := filepath.Join(dir, "artifacts", e.Name)
+			args := []string{"verify", "--json", "--clock", "trusted",
+				"--conveyed-information", filepath.Join(set, "conveyed-information.cms"),
+				"--voucher-trust-anchor", filepath.Join(dir, "manufacturer-ca.pem"),
+				"--serial-number", strings.TrimSpace(string(serial))}
+			if _, err := os.Stat(filepath.Join(set, "ownership-voucher.cms")); err == nil {
+				args = append(args, "--owner-certificate", filepath.Join(set, "owner-certificate.cms"),
+					"--ownership-voucher", filepath.Join(set, "ownership-voucher.cms"))
+			}
+			if e.Nonce != "" {
+				args = append(args, "--nonce", e.Nonce)
+			}
+			switch e.Key {
+			case "rsa":
+				args = append(args, "--decryption-key", filepath.Join(dir, "device-rsa.key"))
+			case "ec":
+				args = append(args, "--decryption-key", filepath.Join(dir, "idevid.key"))
+			}
+			code, out := execute(t, args...)
+			var got struct {
+				Valid           bool            `json:"valid"`
+				Step            string          `json:"step"`
+				Error           string          `json:"error"`
+				InformationType string          `json:"information-type"`
+				Signed          bool            `json:"signed"`
+				Encrypted       bool            `json:"encrypted"`
+				Conveyed        json.RawMessage `json:"conveyed-information"`
+			}
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("output is not one JSON object: %v\n%s", err, out)
+			}
+			if e.WantStep == "" {
+				if code != 0 || !got.Valid {
+					t.Fatalf("exit %d, valid %v (%s: %s), want exit 0", code, got.Valid, got.Step, got.Error)
+				}
+				if got.InformationType == "" || len(got.Conveyed) == 0 {
+					t.Errorf("valid output lacks information-type or conveyed-information: %s", out)
+				}
+				if got.Encrypted != (e.Key != "") {
+					t.Errorf("encrypted = %v, want %v", got.Encrypted, e.Key != "")
+				}
+				return
+			}
+			if code != 1 || got.Valid {
+				t.Fatalf("exit %d, valid %v, want exit 1 at step %s", code, got.Valid, e.WantStep)
+			}
+			if got.Step != e.WantStep || got.Error == "" {
+				t.Fatalf("step %q (%s), want %q", got.Step, got.Error, e.WantStep)
+			}
+		})
+	}
+}
+
+// TestVerifyUsage checks exit status 2 for bad command lines.
+func TestVerifyUsage(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "openssl")
+	ci := filepath.Join(dir, "artifacts", "signed-json", "conveyed-information.cms")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"no conveyed information", []string{"verify"}},
+		{"voucher without owner certificate", []string{"verify", "--conveyed-information", ci, "--ownership-voucher", ci}},
+		{"signed without anchors", []string{"verify", "--conveyed-information", ci, "--ownership-voucher", ci, "--owner-certificate", ci, "--serial-number", "x"}},
+		{"bad nonce", []string{"verify", "--conveyed-information", ci, "--nonce", "zz"}},
+		{"bad clock", []string{"verify", "--conveyed-information", ci, "--clock", "sometimes"}},
+		{"missing file", []string{"verify", "--conveyed-information", filepath.Join(dir, "nope.cms")}},
+		{"unknown flag", []string{"verify", "--conveyed-information", ci, "--bogus"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if code, out := execute(t, tc.args...); code != exitUsage {
+				t.Fatalf("exit %d, want 2\n%s", code, out)
+			}
+		})
+	}
+}
+
+// TestVerifyClockUntrusted checks that skipping expiry checks is never
+// silent (RFC 8572 9.1, C104): an expired voucher verifies, and the output
+// says the clock checks were skipped.
+func TestVerifyClockUntrusted(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "openssl")
+	set := filepath.Join(dir, "artifacts", "bad-voucher-expired")
+	args := []string{"verify", "--clock", "untrusted",
+		"--conveyed-information", filepath.Join(set, "conveyed-information.cms"),
+		"--owner-certificate", filepath.Join(set, "owner-certificate.cms"),
+		"--ownership-voucher", filepath.Join(set, "ownership-voucher.cms"),
+		"--voucher-trust-anchor", filepath.Join(dir, "manufacturer-ca.pem"),
+		"--serial-number", "SN-OPENSSL-0001"}
+	code, out := execute(t, args...)
+	if code != 0 || !strings.Contains(out, "NOT checked") {
+		t.Fatalf("exit %d, want 0 with the skipped checks named:\n%s", code, out)
+	}
+	code, out = execute(t, append(args, "--json")...)
+	if code != 0 || !strings.Contains(out, `"clock-checks-skipped": true`) {
+		t.Fatalf("exit %d, want 0 with clock-checks-skipped true:\n%s", code, out)
+	}
+}
