@@ -322,3 +322,44 @@ func (p *PKI) CRLAt(issuer Issued, thisUpdate, nextUpdate time.Time, revoked ...
 	}
 	return x509.CreateRevocationList(rand.Reader, tmpl, issuer.Cert, issuer.Key)
 }
+
+// Artifacts returns a complete, valid signed artifact set for doc: the
+// conveyed information signed by the owner key with eContentType ct, the
+// owner-certificate CMS, and a voucher made with vo (vo.Serial must be the
+// device serial number).
+func (p *PKI) Artifacts(doc []byte, ct asn1.ObjectIdentifier, vo VoucherOptions) (trust.Artifacts, error) {
+	ci, err := p.SignConveyed(doc, ct)
+	if err != nil {
+		return trust.Artifacts{}, err
+	}
+	oc, err := p.OwnerCertificateCMS()
+	if err != nil {
+		return trust.Artifacts{}, err
+	}
+	ov, err := p.Voucher(vo)
+	if err != nil {
+		return trust.Artifacts{}, err
+	}
+	return trust.Artifacts{ConveyedInformation: ci, OwnerCertificate: oc, OwnershipVoucher: ov}, nil
+}
+
+// EncryptArtifacts encrypts every present artifact of a to recipient
+// (RFC 8572 3.4: sign first, then encrypt).
+func EncryptArtifacts(a trust.Artifacts, recipient *x509.Certificate, o EncryptOptions) (trust.Artifacts, error) {
+	var out trust.Artifacts
+	for _, f := range []struct{ in, out *[]byte }{
+		{&a.ConveyedInformation, &out.ConveyedInformation},
+		{&a.OwnerCertificate, &out.OwnerCertificate},
+		{&a.OwnershipVoucher, &out.OwnershipVoucher},
+	} {
+		if *f.in == nil {
+			continue
+		}
+		b, err := EncryptArtifact(recipient, *f.in, o)
+		if err != nil {
+			return trust.Artifacts{}, err
+		}
+		*f.out = b
+	}
+	return out, nil
+}
