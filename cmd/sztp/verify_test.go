@@ -158,3 +158,81 @@ func TestVerifyClockUntrusted(t *testing.T) {
 		t.Fatalf("exit %d, want 0 with clock-checks-skipped true:\n%s", code, out)
 	}
 }
+
+// TestVerifyGoMatrix runs sztp verify over the Go-generated matrix in
+// testdata/artifacts (cases that need a moved clock are left to the trust
+// package tests).
+func TestVerifyGoMatrix(t *testing.T) {
+	root := filepath.Join("..", "..", "testdata")
+	b, err := os.ReadFile(filepath.Join(root, "artifacts", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []struct {
+		Name       string   `json:"name"`
+		Serial     string   `json:"serial"`
+		Nonce      string   `json:"nonce"`
+		Now        string   `json:"now"`
+		Clock      string   `json:"clock"`
+		Assertions []string `json:"assertions"`
+		Key        string   `json:"key"`
+		NoIDevID   bool     `json:"no-idevid"`
+		WantStep   string   `json:"want-step"`
+	}
+	if err := json.Unmarshal(b, &entries); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]string{"ec": "idevid.key", "rsa": "device-rsa.key", "p384": "device-p384.key"}
+	ran := 0
+	for _, e := range entries {
+		if e.Now != "" {
+			continue
+		}
+		ran++
+		t.Run(e.Name, func(t *testing.T) {
+			set := filepath.Join(root, "artifacts", e.Name)
+			serial := e.Serial
+			if serial == "" {
+				serial = "SZTP-TEST-0001"
+			}
+			args := []string{"verify", "--json", "--clock", e.Clock,
+				"--conveyed-information", filepath.Join(set, "conveyed-information.cms"),
+				"--voucher-trust-anchor", filepath.Join(root, "pki", "manufacturer-ca.pem"),
+				"--serial-number", serial}
+			if _, err := os.Stat(filepath.Join(set, "ownership-voucher.cms")); err == nil {
+				args = append(args, "--owner-certificate", filepath.Join(set, "owner-certificate.cms"),
+					"--ownership-voucher", filepath.Join(set, "ownership-voucher.cms"))
+			}
+			if !e.NoIDevID {
+				args = append(args, "--idevid-cert", filepath.Join(root, "device", "idevid.pem"))
+			}
+			if e.Nonce != "" {
+				args = append(args, "--nonce", e.Nonce)
+			}
+			for _, a := range e.Assertions {
+				args = append(args, "--assertion", a)
+			}
+			if k := keys[e.Key]; k != "" {
+				args = append(args, "--decryption-key", filepath.Join(root, "device", k))
+			}
+			code, out := execute(t, args...)
+			var got struct {
+				Valid bool   `json:"valid"`
+				Step  string `json:"step"`
+			}
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("output is not JSON: %v\n%s", err, out)
+			}
+			wantCode := 0
+			if e.WantStep != "" {
+				wantCode = 1
+			}
+			if code != wantCode || got.Step != e.WantStep || got.Valid != (e.WantStep == "") {
+				t.Fatalf("exit %d step %q, want exit %d step %q\n%s", code, got.Step, wantCode, e.WantStep, out)
+			}
+		})
+	}
+	if ran < 50 {
+		t.Fatalf("only %d cases ran", ran)
+	}
+}
