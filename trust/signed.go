@@ -91,6 +91,9 @@ func parseSignedData(der []byte) (*signed, error) {
 	if sd.Version < 1 || sd.Version > 5 {
 		return nil, fmt.Errorf("SignedData: version %d is not 1 to 5", sd.Version)
 	}
+	if len(sd.SignerInfos) > maxSetElements {
+		return nil, fmt.Errorf("SignedData has %d signers, more than %d", len(sd.SignerInfos), maxSetElements)
+	}
 	s := &signed{contentType: sd.EncapContentInfo.EContentType, signers: sd.SignerInfos}
 	if len(sd.EncapContentInfo.EContent.FullBytes) != 0 {
 		if _, err := asn1.Unmarshal(sd.EncapContentInfo.EContent.Bytes, &s.content); err != nil {
@@ -109,6 +112,10 @@ func parseSignedData(der []byte) (*signed, error) {
 	return s, nil
 }
 
+// maxSetElements bounds the certificates, CRLs and signers of one
+// SignedData: chain building is quadratic in the number of certificates.
+const maxSetElements = 64
+
 // parseCertificateSet parses the elements of a CertificateSet, keeping
 // their order; attribute and other certificate formats are skipped.
 func parseCertificateSet(b []byte) ([]*x509.Certificate, error) {
@@ -122,6 +129,9 @@ func parseCertificateSet(b []byte) ([]*x509.Certificate, error) {
 		b = rest
 		if v.Class != asn1.ClassUniversal || v.Tag != asn1.TagSequence {
 			continue
+		}
+		if len(certs) == maxSetElements {
+			return nil, fmt.Errorf("SignedData holds more than %d certificates", maxSetElements)
 		}
 		c, err := x509.ParseCertificate(v.FullBytes)
 		if err != nil {
@@ -145,6 +155,9 @@ func parseCRLSet(b []byte) ([]*x509.RevocationList, error) {
 		b = rest
 		if v.Class != asn1.ClassUniversal || v.Tag != asn1.TagSequence {
 			continue
+		}
+		if len(crls) == maxSetElements {
+			return nil, fmt.Errorf("SignedData holds more than %d CRLs", maxSetElements)
 		}
 		crl, err := x509.ParseRevocationList(v.FullBytes)
 		if err != nil {

@@ -328,3 +328,31 @@ func TestPKCS7Interop(t *testing.T) {
 		t.Fatalf("pkcs7 does not verify trusttest's signature: %v", err)
 	}
 }
+
+// TestTooManyCertificates checks the bound that keeps chain building
+// cheap on hostile input.
+func TestTooManyCertificates(t *testing.T) {
+	p, _ := fixture(t)
+	certs := make([]*x509.Certificate, 65)
+	for i := range certs {
+		certs[i] = p.Owner.Cert
+	}
+	der, err := trusttest.CertsOnly(certs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := trust.ParseCertsOnly(der); err == nil || !strings.Contains(err.Error(), "more than 64") {
+		t.Fatalf("ParseCertsOnly of 65 certificates: %v", err)
+	}
+	if _, err := trust.ParseCertsOnly(mustCertsOnly(t, certs[:64])); err != nil {
+		t.Fatalf("64 certificates: %v", err)
+	}
+}
+
+func mustCertsOnly(t *testing.T, certs []*x509.Certificate) []byte {
+	der, err := trusttest.CertsOnly(certs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
