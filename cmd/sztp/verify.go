@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"encoding/hex"
@@ -185,7 +186,10 @@ func verifyArtifacts(a trust.Artifacts, opts trust.Options) *verifyOutput {
 	res, err := trust.Open(a, opts)
 	if err != nil {
 		out.Error = err.Error()
-		out.Step = string(trust.StepOf(err))
+		var se *trust.StepError
+		if errors.As(err, &se) {
+			out.Step, out.Error = string(se.Step), se.Err.Error()
+		}
 		return out
 	}
 	out.Signed, out.Encrypted, out.ClockSkipped = res.Signed, res.Encrypted, res.ClockSkipped
@@ -233,7 +237,7 @@ func printVerify(w io.Writer, out *verifyOutput) {
 		fmt.Fprintln(w, "clock: untrusted: voucher dates, certificate validity and CRL freshness NOT checked (RFC 8572 9.1)")
 	}
 	if !out.Valid {
-		fmt.Fprintf(w, "invalid: step %s: %s\n", out.Step, out.Error)
+		fmt.Fprintf(w, "invalid at step %s: %s\n", out.Step, out.Error)
 		return
 	}
 	kind := "unsigned"

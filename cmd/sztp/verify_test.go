@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -234,5 +236,54 @@ func TestVerifyGoMatrix(t *testing.T) {
 	}
 	if ran < 50 {
 		t.Fatalf("only %d cases ran", ran)
+	}
+}
+
+var updateGolden = flag.Bool("update", false, "rewrite golden files")
+
+// TestVerifyGolden pins the exact --json and text output for the openssl
+// signed-json set (testdata/golden/verify-*.golden; -update rewrites).
+func TestVerifyGolden(t *testing.T) {
+	root := filepath.Join("..", "..", "testdata")
+	dir := filepath.Join(root, "openssl")
+	set := filepath.Join(dir, "artifacts", "signed-json")
+	base := []string{"verify", "--clock", "trusted",
+		"--conveyed-information", filepath.Join(set, "conveyed-information.cms"),
+		"--owner-certificate", filepath.Join(set, "owner-certificate.cms"),
+		"--ownership-voucher", filepath.Join(set, "ownership-voucher.cms"),
+		"--voucher-trust-anchor", filepath.Join(dir, "manufacturer-ca.pem"),
+		"--serial-number", "SN-OPENSSL-0001"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"verify-valid.json.golden", append(slices.Clone(base), "--json"), 0},
+		{"verify-valid.txt.golden", slices.Clone(base), 0},
+		{"verify-serial.json.golden", append(slices.Clone(base[:len(base)-1]), "SN-OTHER", "--json"), 1},
+		{"verify-serial.txt.golden", append(slices.Clone(base[:len(base)-1]), "SN-OTHER"), 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := execute(t, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", code, tc.code, out)
+			}
+			golden := filepath.Join(root, "golden", tc.name)
+			if *updateGolden {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out != string(want) {
+				t.Errorf("output differs from %s:\n%s\nwant:\n%s", golden, out, want)
+			}
+		})
 	}
 }
