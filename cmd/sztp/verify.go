@@ -2,12 +2,12 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"os"
