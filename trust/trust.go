@@ -146,6 +146,9 @@ const conveyedTypes = "id-ct-sztpConveyedInfoJSON, id-ct-sztpConveyedInfoXML or 
 // is returned as is: the caller decides whether the source may give it
 // (digest 1.2). Signed conveyed information is validated in the order of
 // digest 2.4; the first failing step ends validation with a *StepError.
+//
+// On error the Result, when not nil, only says what was found (Signed,
+// Encrypted, ClockSkipped): it never has Content or an OwnerCertificate.
 func Open(a Artifacts, opts Options) (*Result, error) {
 	o := &opts
 	if o.Now == nil {
@@ -173,35 +176,36 @@ func Open(a Artifacts, opts Options) (*Result, error) {
 	default:
 		return nil, stepErr(StepParse, "conveyed-information: found content type %s, expected %s, id-signedData or id-envelopedData", oidName(ci.typ), conveyedTypes)
 	}
+	res.Signed = true
 	sd, err := parseSignedData(ci.der)
 	if err != nil {
-		return nil, stepErr(StepParse, "conveyed-information: %w", err)
+		return res, stepErr(StepParse, "conveyed-information: %w", err)
 	}
 	if !isConveyedType(sd.contentType) {
-		return nil, stepErr(StepParse, "conveyed-information: signed eContentType is %s, expected %s", oidName(sd.contentType), conveyedTypes)
+		return res, stepErr(StepParse, "conveyed-information: signed eContentType is %s, expected %s", oidName(sd.contentType), conveyedTypes)
 	}
 	if len(sd.signers) == 0 {
-		return nil, stepErr(StepParse, "conveyed-information: SignedData has no signer")
+		return res, stepErr(StepParse, "conveyed-information: SignedData has no signer")
 	}
 	if sd.content == nil {
-		return nil, stepErr(StepParse, "conveyed-information: SignedData has no content")
+		return res, stepErr(StepParse, "conveyed-information: SignedData has no content")
 	}
 	if a.OwnershipVoucher == nil || a.OwnerCertificate == nil {
-		return nil, stepErr(StepParse, "signed conveyed information needs both an ownership voucher and an owner certificate (RFC 8572 5.4)")
+		return res, stepErr(StepParse, "signed conveyed information needs both an ownership voucher and an owner certificate (RFC 8572 5.4)")
 	}
 	v, err := openVoucherArtifact(a.OwnershipVoucher, o)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
 	oc, err := openOwnerArtifact(a.OwnerCertificate, o)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
 	res.Encrypted = res.Encrypted || v.encrypted || oc.encrypted
-	res.Signed = true
 	val := &validation{opts: o, res: res, voucher: v, owner: oc, conveyed: sd}
 	if err := val.run(); err != nil {
-		return nil, err
+		res.OwnerCertificate, res.Voucher = nil, nil
+		return res, err
 	}
 	res.ContentType, res.Content = sd.contentType, sd.content
 	return res, nil

@@ -356,3 +356,21 @@ func mustCertsOnly(t *testing.T, certs []*x509.Certificate) []byte {
 	}
 	return der
 }
+
+// TestPartialResult checks that a failed Open says what it found but
+// never hands out content.
+func TestPartialResult(t *testing.T) {
+	p, d := fixture(t)
+	a, err := p.Artifacts(trusttest.OnboardingJSON, trust.OIDSZTPConveyedInfoJSON, trusttest.VoucherOptions{Serial: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := trusttest.Case{}
+	res, err := trust.Open(a, c.Options(p, d))
+	if err == nil || res == nil {
+		t.Fatalf("Open = %v, %v; want a partial result and an error", res, err)
+	}
+	if !res.Signed || res.Content != nil || res.OwnerCertificate != nil || res.Voucher != nil {
+		t.Fatalf("partial result %+v", res)
+	}
+}

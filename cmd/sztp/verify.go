@@ -184,6 +184,9 @@ func verifyArtifacts(a trust.Artifacts, opts trust.Options) *verifyOutput {
 		out.Clock = "untrusted"
 	}
 	res, err := trust.Open(a, opts)
+	if res != nil {
+		out.Signed, out.Encrypted, out.ClockSkipped = res.Signed, res.Encrypted, res.ClockSkipped
+	}
 	if err != nil {
 		out.Error = err.Error()
 		var se *trust.StepError
@@ -192,7 +195,6 @@ func verifyArtifacts(a trust.Artifacts, opts trust.Options) *verifyOutput {
 		}
 		return out
 	}
-	out.Signed, out.Encrypted, out.ClockSkipped = res.Signed, res.Encrypted, res.ClockSkipped
 	if res.OwnerCertificate != nil {
 		out.Owner = res.OwnerCertificate.Subject.String()
 	}
