@@ -162,6 +162,9 @@ func Open(a Artifacts, opts Options) (*Result, error) {
 	}
 	ci, err := openArtifact("conveyed-information", a.ConveyedInformation, o)
 	if err != nil {
+		if StepOf(err) == StepDecrypt {
+			return &Result{Encrypted: true}, err
+		}
 		return nil, err
 	}
 	res := &Result{Encrypted: ci.encrypted}
@@ -195,10 +198,12 @@ func Open(a Artifacts, opts Options) (*Result, error) {
 	}
 	v, err := openVoucherArtifact(a.OwnershipVoucher, o)
 	if err != nil {
+		res.Encrypted = res.Encrypted || StepOf(err) == StepDecrypt
 		return res, err
 	}
 	oc, err := openOwnerArtifact(a.OwnerCertificate, o)
 	if err != nil {
+		res.Encrypted = res.Encrypted || StepOf(err) == StepDecrypt
 		return res, err
 	}
 	res.Encrypted = res.Encrypted || v.encrypted || oc.encrypted
