@@ -269,6 +269,8 @@ func (b *builder) build() ([]Case, error) {
 		{Name: "signed-expires-on-future", Artifacts: b.signed(OnboardingJSON, trust.OIDSZTPConveyedInfoJSON, VoucherOptions{ExpiresOn: future})},
 		{Name: "signed-revocation-crl-good", Artifacts: revoked(boolPtr(true), crlOK)},
 		{Name: "signed-revocation-checks-false", Artifacts: revoked(boolPtr(false))},
+		{Name: "signed-revocation-checks-false-revoked-crl", Artifacts: revoked(boolPtr(false), crlRevoked)},
+		{Name: "signed-revocation-checks-absent-stale-crl", Artifacts: revoked(nil, crlStale)},
 		{Name: "signed-revocation-checks-string", Artifacts: voucherJSON(fmt.Sprintf(`{"ietf-voucher:voucher":{"created-on":%q,"assertion":"logged","serial-number":%q,"pinned-domain-cert":%s,"domain-cert-revocation-checks":"false"}}`, p.NotBefore.Format(time.RFC3339), d.Serial, pinnedB64()))},
 		{Name: "signed-dates-with-offset-fraction", Artifacts: voucherJSON(fmt.Sprintf(`{"ietf-voucher:voucher":{"created-on":%q,"expires-on":%q,"assertion":"proximity","serial-number":%q,"pinned-domain-cert":%s}}`, p.NotBefore.In(time.FixedZone("", -4*3600)).Format("2006-01-02T15:04:05.000-07:00"), future.Format(time.RFC3339Nano), d.Serial, pinnedB64()))},
 		{Name: "clock-untrusted-expired-voucher", Artifacts: b.signed(OnboardingJSON, trust.OIDSZTPConveyedInfoJSON, VoucherOptions{ExpiresOn: past}), ClockUntrusted: true},
@@ -327,6 +329,7 @@ func (b *builder) build() ([]Case, error) {
 		{Name: "bad-owner-key-usage", Artifacts: ownerSet(kuOwner, nil, p.OwnerCA.Cert), WantStep: trust.StepOwnerCertificate},
 		// 2.4.9 revocation (C33-C35).
 		{Name: "bad-revoked-owner", Artifacts: revoked(boolPtr(true), crlRevoked), WantStep: trust.StepRevocation},
+		{Name: "bad-revoked-owner-checks-absent", Artifacts: revoked(nil, crlRevoked), WantStep: trust.StepRevocation},
 		{Name: "bad-revocation-no-crl", Artifacts: revoked(boolPtr(true)), WantStep: trust.StepRevocation},
 		{Name: "bad-revocation-stale-crl", Artifacts: revoked(boolPtr(true), crlStale), WantStep: trust.StepRevocation},
 		{Name: "bad-revocation-wrong-issuer-crl", Artifacts: revoked(boolPtr(true), crlWrongIssuer), WantStep: trust.StepRevocation},
