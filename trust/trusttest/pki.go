@@ -363,3 +363,14 @@ func EncryptArtifacts(a trust.Artifacts, recipient *x509.Certificate, o EncryptO
 	}
 	return out, nil
 }
+
+// CertsOnly is the package function CertsOnly, as a method for callers
+// that hold a *PKI.
+func (p *PKI) CertsOnly(certs ...*x509.Certificate) ([]byte, error) {
+	return CertsOnly(certs)
+}
+
+// EncryptFor is the package function EncryptFor, as a method.
+func (p *PKI) EncryptFor(recipient *x509.Certificate, content []byte, innerType asn1.ObjectIdentifier) ([]byte, error) {
+	return EncryptFor(recipient, content, innerType)
+}
