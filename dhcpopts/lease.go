@@ -15,44 +15,44 @@ const (
 type Lease struct {
 	// Interface is the link name, e.g. "eth0" (empty when a lease file does
 	// not say).
-	Interface string
+	Interface string `json:"interface"`
 	// Family is FamilyIPv4 (option 143) or FamilyIPv6 (option 136).
-	Family string
+	Family string `json:"family"`
 	// URIs are the valid bootstrap server URIs (https://host[:port]) in
 	// option order; empty when the lease had no usable SZTP option.
-	URIs []string
+	URIs []string `json:"uris"`
 	// Warnings say what was wrong with the option: ignored entries, a
 	// plain-text value, a missing option. Callers should log them.
-	Warnings []string
+	Warnings []string `json:"warnings,omitempty"`
 	// Source is "dhcp" for a live lease, else the lease file's path.
-	Source string
+	Source string `json:"source,omitempty"`
 
 	// Address is the leased address with its prefix length (IPv6: /128,
 	// as DHCPv6 conveys no prefix length; on-link prefixes come from
 	// router advertisements).
-	Address netip.Prefix
+	Address netip.Prefix `json:"address,omitzero"`
 	// Broadcast is the IPv4 broadcast address, when given.
-	Broadcast netip.Addr
+	Broadcast netip.Addr `json:"broadcast,omitzero"`
 	// Routers are the IPv4 routers (option 3), in preference order.
-	Routers []netip.Addr
+	Routers []netip.Addr `json:"routers,omitempty"`
 	// Routes are the IPv4 classless static routes (option 121); when
 	// present they replace Routers (RFC 3442).
-	Routes []Route
+	Routes []Route `json:"routes,omitempty"`
 	// DNS are the name servers (option 6 / option 23).
-	DNS []netip.Addr
+	DNS []netip.Addr `json:"dns,omitempty"`
 	// Search is the DNS search list (options 15 and 119 / option 24).
-	Search []string
+	Search []string `json:"search,omitempty"`
 	// Server is the DHCP server identifier (IPv4) or the address the reply
 	// came from, when known.
-	Server netip.Addr
+	Server netip.Addr `json:"server,omitzero"`
 	// Configured reports whether Discover applied the address and routes.
-	Configured bool
+	Configured bool `json:"configured,omitempty"`
 }
 
 // Route is one classless static route.
 type Route struct {
-	Dst     netip.Prefix
-	Gateway netip.Addr // unspecified: on-link
+	Dst     netip.Prefix `json:"dst"`
+	Gateway netip.Addr   `json:"gateway,omitzero"` // unspecified: on-link
 }
 
 func addrOf(b []byte) netip.Addr {
