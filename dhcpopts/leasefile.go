@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -147,7 +146,16 @@ func ParseLeaseFile(name string, data []byte, now time.Time) ([]Lease, string, e
 	return leases, format, nil
 }
 
-var iscBlock = regexp.MustCompile(`(?m)^\s*lease6?\s*\{`)
+// hasISCBlock reports whether a line starts a "lease {" or "lease6 {" block.
+func hasISCBlock(data []byte) bool {
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(strings.ReplaceAll(line, "{", " { "))
+		if len(f) >= 2 && (f[0] == "lease" || f[0] == "lease6") && f[1] == "{" {
+			return true
+		}
+	}
+	return false
+}
 
 func detectFormat(name string, data []byte) string {
 	head := data
@@ -163,7 +171,7 @@ func detectFormat(name string, data []byte) string {
 		}
 		return ""
 	}
-	if iscBlock.Match(data) {
+	if hasISCBlock(data) {
 		return FormatISC
 	}
 	for _, line := range strings.Split(string(data), "\n") {
@@ -191,11 +199,36 @@ func isText(b []byte) bool {
 	return true
 }
 
-var (
-	nmLeaseName  = regexp.MustCompile(`^(?:internal|dhclient)6?-[0-9a-fA-F-]{36}-(.+)\.lease$`)
-	dhcpcdName   = regexp.MustCompile(`^(?:dhcpcd-)?(.+?)(?:-.*)?\.lease6?$`)
-	dhclientName = regexp.MustCompile(`^dhclient6?[.-](.+)\.leases?$`)
-)
+// nmLeaseIface returns <iface> from NetworkManager's lease file names
+// "internal-<uuid>-<iface>.lease" and "dhclient[6]-<uuid>-<iface>.lease".
+func nmLeaseIface(base string) (string, bool) {
+	rest, ok := strings.CutSuffix(base, ".lease")
+	if !ok {
+		return "", false
+	}
+	for _, p := range []string{"internal-", "internal6-", "dhclient-", "dhclient6-"} {
+		if r, ok := strings.CutPrefix(rest, p); ok && len(r) > 37 && r[36] == '-' && isUUID(r[:36]) {
+			return r[37:], true
+		}
+	}
+	return "", false
+}
+
+func isUUID(s string) bool {
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+				return false
+			}
+		}
+	}
+	return len(s) == 36
+}
 
 // interfaceFromPath guesses the interface from the file name conventions of
 // each client: networkd and NetworkManager device files are named by
@@ -203,8 +236,8 @@ var (
 // <iface>.lease.
 func interfaceFromPath(path, format string) string {
 	base := filepath.Base(path)
-	if m := nmLeaseName.FindStringSubmatch(base); m != nil {
-		return m[1]
+	if name, ok := nmLeaseIface(base); ok {
+		return name
 	}
 	switch format {
 	case FormatNetworkd, FormatNMDevice:
@@ -214,12 +247,18 @@ func interfaceFromPath(path, format string) string {
 			}
 		}
 	case FormatDhcpcd, FormatDhcpcd6:
-		if m := dhcpcdName.FindStringSubmatch(base); m != nil {
-			return m[1]
-		}
+		// dhcpcd names leases <iface>.lease[6], older versions
+		// dhcpcd-<iface>.lease, wireless ones <iface>-<ssid>.lease.
+		name := strings.TrimSuffix(strings.TrimSuffix(base, "6"), ".lease")
+		name = strings.TrimPrefix(name, "dhcpcd-")
+		name, _, _ = strings.Cut(name, "-")
+		return name
 	case FormatISC:
-		if m := dhclientName.FindStringSubmatch(base); m != nil {
-			return m[1]
+		// dhclient.<iface>.leases, dhclient6-<iface>.leases
+		for _, p := range []string{"dhclient.", "dhclient-", "dhclient6.", "dhclient6-"} {
+			if r, ok := strings.CutPrefix(base, p); ok {
+				return strings.TrimSuffix(strings.TrimSuffix(r, ".leases"), ".lease")
+			}
 		}
 	}
 	return ""

@@ -290,3 +290,18 @@ func inNamespace(name string, f func() error) error {
 	}()
 	return <-errc
 }
+
+// Build compiles the main package pkg (an import path, or a directory
+// relative to the test's working directory) as a static binary in a
+// temporary directory of t and returns its path.
+func Build(t testing.TB, pkg string) string {
+	t.Helper()
+	testenv.NeedCommands(t, "go")
+	bin := filepath.Join(t.TempDir(), "prog")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
+}
