@@ -94,8 +94,7 @@ func TestDiscoverV4TwoURIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	dns := netip.MustParseAddr("198.51.100.53")
-	n := dhcptest.Start(t, dhcptest.Options{IPv4: true, Option143: data, DNS: []netip.Addr{dns},
-		Args: []string{"--dhcp-option=3,0.0.0.0"}})
+	n := dhcptest.Start(t, dhcptest.Options{IPv4: true, Option143: data, DNS: []netip.Addr{dns}})
 	resolv := filepath.Join(t.TempDir(), "resolv.conf")
 	leases := discoverIn(t, n, dhcpopts.Config{Interfaces: []string{n.ClientIf}, IPv4: true, Configure: true, ResolvConf: resolv, Timeout: 2 * time.Second})
 	if len(leases) != 1 {
@@ -111,8 +110,36 @@ func TestDiscoverV4TwoURIs(t *testing.T) {
 	if addrs := ipIn(t, n, "-4", "addr", "show", "dev", n.ClientIf); !strings.Contains(addrs, l.Address.String()) {
 		t.Errorf("address %s not on %s:\n%s", l.Address, n.ClientIf, addrs)
 	}
+	if routes := ipIn(t, n, "-4", "route", "show", "default"); !strings.Contains(routes, "via "+n.ServerV4.String()) {
+		t.Errorf("no default route via %s:\n%s", n.ServerV4, routes)
+	}
 	if b, err := os.ReadFile(resolv); err != nil || !strings.Contains(string(b), "nameserver "+dns.String()) {
 		t.Errorf("resolv.conf = %q, %v; want nameserver %s", b, err, dns)
+	}
+}
+
+// TestDiscoverClasslessRoutes: option 121 replaces the router option
+// (RFC 3442); its routes, including one through a gateway outside the
+// leased subnet, are installed.
+func TestDiscoverClasslessRoutes(t *testing.T) {
+	data, err := dhcpopts.Encode(twoURIs[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := dhcptest.New(t)
+	gw := n.ServerV4.String()
+	n.Serve(t, dhcptest.Options{IPv4: true, Option143: data, Args: []string{
+		"--dhcp-option=121,203.0.113.0/25," + gw + ",0.0.0.0/0," + gw,
+	}})
+	leases := discoverIn(t, n, dhcpopts.Config{Interfaces: []string{n.ClientIf}, IPv4: true, Configure: true, ResolvConf: filepath.Join(t.TempDir(), "resolv.conf"), Timeout: 2 * time.Second})
+	if len(leases) != 1 || len(leases[0].Routes) != 2 {
+		t.Fatalf("leases = %+v, want one with 2 classless routes", leases)
+	}
+	routes := ipIn(t, n, "-4", "route", "show")
+	for _, want := range []string{"203.0.113.0/25 via " + gw, "default via " + gw} {
+		if !strings.Contains(routes, want) {
+			t.Errorf("route %q missing:\n%s", want, routes)
+		}
 	}
 }
 

@@ -60,7 +60,9 @@ func writeResolvConf(path string, leases []Lease, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log.Info("dhcp: wrote resolver configuration", "path", path)
+	if log != nil {
+		log.Info("dhcp: wrote resolver configuration", "path", path)
+	}
 	return nil
 }
 

@@ -90,14 +90,20 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-// Start creates the namespaces, the veth pair and the addresses, and starts
-// dnsmasq. It returns once dnsmasq is serving.
+// Start is New followed by Serve.
 func Start(t testing.TB, o Options) *Network {
 	t.Helper()
+	n := New(t)
+	n.Serve(t, o)
+	return n
+}
+
+// New creates the namespaces, the veth pair and the server's addresses. Use
+// it instead of Start when the options depend on the addresses (for example
+// a URI naming ServerV4 and a port from Listen), then call Serve.
+func New(t testing.TB) *Network {
+	t.Helper()
 	Need(t)
-	if !o.IPv4 && !o.IPv6 {
-		o.IPv4, o.IPv6 = true, true
-	}
 	id := hex.EncodeToString(randomBytes(3))
 	r := randomBytes(3)
 	n := &Network{
@@ -123,6 +129,18 @@ func Start(t testing.TB, o Options) *Network {
 	n.ip(t, "-n", n.ServerNS, "addr", "add", prefixOf(n.ServerV4, n.Subnet4).String(), "dev", n.ServerIf)
 	n.ip(t, "-n", n.ServerNS, "addr", "add", prefixOf(n.ServerV6, n.Prefix6).String(), "dev", n.ServerIf, "nodad")
 	n.ip(t, "-n", n.ServerNS, "link", "set", n.ServerIf, "up")
+	return n
+}
+
+// Serve starts dnsmasq with o and returns once it is serving. Call it once.
+func (n *Network) Serve(t testing.TB, o Options) {
+	t.Helper()
+	if n.dnsmasq != nil {
+		t.Fatal("dhcptest: Serve called twice")
+	}
+	if !o.IPv4 && !o.IPv6 {
+		o.IPv4, o.IPv6 = true, true
+	}
 	if o.ClientUp {
 		n.ip(t, "-n", n.ClientNS, "link", "set", n.ClientIf, "up")
 	}
@@ -183,7 +201,6 @@ func Start(t testing.TB, o Options) *Network {
 			t.Fatalf("dnsmasq not serving after 10s: %s\n%s", stderr.String(), b)
 		}
 	}
-	return n
 }
 
 func prefixOf(a netip.Addr, p netip.Prefix) netip.Prefix { return netip.PrefixFrom(a, p.Bits()) }
