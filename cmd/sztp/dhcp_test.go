@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,8 +110,6 @@ func TestDHCPLive(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			if err := cmd.Run(); err != nil {
-				var ee *exec.ExitError
-				errors.As(err, &ee)
 				t.Fatalf("sztp dhcp: %v\n%s", err, stderr.String())
 			}
 			want := []dhcpResult{{Interface: n.ClientIf, Family: tc.family, URIs: dhcpTestURIs}}
@@ -118,5 +117,40 @@ func TestDHCPLive(t *testing.T) {
 				t.Errorf("got %+v, want %+v\nstderr:\n%s", got, want, stderr.String())
 			}
 		})
+	}
+}
+
+// TestDHCPLiveAllLinks: without --interface every non-loopback link is
+// used, both families run, and the output lists IPv4 before IPv6.
+func TestDHCPLiveAllLinks(t *testing.T) {
+	dhcptest.Need(t)
+	v4, err := dhcpopts.Encode(dhcpTestURIs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v6, err := dhcpopts.Encode(dhcpTestURIs[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := dhcptest.Build(t, ".")
+	n := dhcptest.Start(t, dhcptest.Options{Option143: v4, Option136: v6})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := n.Command(ctx, bin, "dhcp", "--no-configure", "--json")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("sztp dhcp: %v\n%s", err, stderr.String())
+	}
+	want := []dhcpResult{
+		{Interface: n.ClientIf, Family: "ipv4", URIs: dhcpTestURIs},
+		{Interface: n.ClientIf, Family: "ipv6", URIs: dhcpTestURIs[1:]},
+	}
+	if got := decodeResults(t, stdout.String()); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v\nstderr:\n%s", got, want, stderr.String())
+	}
+	// --no-configure: no address was added.
+	if out, _ := exec.Command("ip", "-n", n.ClientNS, "-4", "addr", "show", "dev", n.ClientIf).CombinedOutput(); strings.Contains(string(out), "inet ") {
+		t.Errorf("--no-configure added an address:\n%s", out)
 	}
 }
