@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -199,5 +202,79 @@ func TestDiscoverNoServer(t *testing.T) {
 	leases := discoverIn(t, n, dhcpopts.Config{Interfaces: []string{n.ClientIf}, IPv4: true, Timeout: 300 * time.Millisecond, Retries: 2})
 	if len(leases) != 0 {
 		t.Fatalf("got leases %+v without a DHCPv4 server", leases)
+	}
+}
+
+// TestDiscoverReachServer: after Discover configures the link, the
+// bootstrap server named by the option is reachable, over IPv4 and (with
+// router advertisements giving the on-link prefix) over IPv6.
+func TestDiscoverReachServer(t *testing.T) {
+	for _, family := range []string{dhcpopts.FamilyIPv4, dhcpopts.FamilyIPv6} {
+		t.Run(family, func(t *testing.T) {
+			n := dhcptest.New(t)
+			host := n.ServerV4
+			if family == dhcpopts.FamilyIPv6 {
+				host = n.ServerV6
+			}
+			l, err := n.Listen("tcp", net.JoinHostPort(host.String(), "0"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			go func() {
+				for {
+					c, err := l.Accept()
+					if err != nil {
+						return
+					}
+					c.Write([]byte("hello\n"))
+					c.Close()
+				}
+			}()
+			uri := "https://" + l.Addr().String()
+			data, err := dhcpopts.Encode([]string{uri})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := dhcptest.Options{IPv4: true, Option143: data}
+			cfg := dhcpopts.Config{Interfaces: []string{n.ClientIf}, IPv4: true, Configure: true, ResolvConf: filepath.Join(t.TempDir(), "resolv.conf"), Timeout: 2 * time.Second}
+			if family == dhcpopts.FamilyIPv6 {
+				o = dhcptest.Options{IPv6: true, Option136: data, Args: []string{"--enable-ra"}}
+				cfg.IPv4, cfg.IPv6 = false, true
+			}
+			n.Serve(t, o)
+			leases := discoverIn(t, n, cfg)
+			if len(leases) != 1 || !reflect.DeepEqual(leases[0].URIs, []string{uri}) {
+				t.Fatalf("leases = %+v, want one with %s", leases, uri)
+			}
+			u, err := url.Parse(leases[0].URIs[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The kernel may still be waiting for a router advertisement;
+			// allow it a few seconds.
+			var got string
+			deadline := time.Now().Add(15 * time.Second)
+			for {
+				err = n.InClient(func() error {
+					c, err := net.DialTimeout("tcp", u.Host, 2*time.Second)
+					if err != nil {
+						return err
+					}
+					defer c.Close()
+					b := make([]byte, 6)
+					_, err = io.ReadFull(c, b)
+					got = string(b)
+					return err
+				})
+				if err == nil || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			if err != nil || got != "hello\n" {
+				t.Fatalf("connecting to %s from the configured client: %q, %v\n%s", u.Host, got, err, ipIn(t, n, "route", "show", "table", "all"))
+			}
+		})
 	}
 }
