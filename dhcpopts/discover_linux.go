@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"slices"
 	"sync"
 	"time"
 
@@ -107,27 +106,21 @@ func Discover(ctx context.Context, cfg Config) ([]Lease, error) {
 		}
 	}
 	type result struct {
-		order int
+		done  bool
 		lease Lease
 		err   error
 	}
-	var (
-		mu      sync.Mutex
-		results []result
-		wg      sync.WaitGroup
-	)
-	add := func(r result) {
-		mu.Lock()
-		results = append(results, r)
-		mu.Unlock()
-	}
+	// Slot 2i holds link i's IPv4 result, 2i+1 its IPv6 result; each is
+	// written by one goroutine only.
+	results := make([]result, 2*len(names))
+	var wg sync.WaitGroup
 	for i, name := range names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			ifi, err := prepareLink(ctx, cfg, name)
 			if err != nil {
-				add(result{order: 2 * i, err: err})
+				results[2*i] = result{done: true, err: err}
 				return
 			}
 			var fw sync.WaitGroup
@@ -136,7 +129,7 @@ func Discover(ctx context.Context, cfg Config) ([]Lease, error) {
 				go func() {
 					defer fw.Done()
 					l, err := discover4(ctx, cfg, ifi)
-					add(result{order: 2 * i, lease: l, err: err})
+					results[2*i] = result{done: true, lease: l, err: err}
 				}()
 			}
 			if cfg.IPv6 {
@@ -144,18 +137,20 @@ func Discover(ctx context.Context, cfg Config) ([]Lease, error) {
 				go func() {
 					defer fw.Done()
 					l, err := discover6(ctx, cfg, ifi)
-					add(result{order: 2*i + 1, lease: l, err: err})
+					results[2*i+1] = result{done: true, lease: l, err: err}
 				}()
 			}
 			fw.Wait()
 		}()
 	}
 	wg.Wait()
-	slices.SortStableFunc(results, func(a, b result) int { return a.order - b.order })
 
 	var leases []Lease
 	var errs []error
 	for _, r := range results {
+		if !r.done {
+			continue
+		}
 		if r.err != nil {
 			errs = append(errs, r.err)
 			log.Info("dhcp: no lease", "err", r.err)
@@ -279,10 +274,14 @@ func discover4(ctx context.Context, cfg Config, ifi *net.Interface) (Lease, erro
 	l := LeaseFromV4(nl.ACK, rec.find(nl.ACK.TransactionID))
 	l.Interface, l.Source = ifi.Name, "dhcp"
 	if cfg.Configure {
-		if err := configure4(ifi.Index, l, cfg.Logger); err != nil {
-			return l, fmt.Errorf("dhcpv4 on %s: configuring: %w", ifi.Name, err)
+		// A lease that cannot be applied still names the servers; the
+		// warning says why they may be unreachable.
+		if err := configure4(ifi.Index, l); err != nil {
+			l.Warnings = append(l.Warnings, fmt.Sprintf("configuring the lease: %v", err))
+		} else {
+			l.Configured = true
+			cfg.Logger.Info("dhcp: configured", "interface", ifi.Name, "address", l.Address, "routers", l.Routers, "routes", len(l.Routes))
 		}
-		l.Configured = true
 	}
 	return l, nil
 }
@@ -326,10 +325,11 @@ func discover6(ctx context.Context, cfg Config, ifi *net.Interface) (Lease, erro
 	l.Interface, l.Source = ifi.Name, "dhcp"
 	if cfg.Configure && l.Address.IsValid() {
 		if err := rtnl.AddAddr(ifi.Index, l.Address, netip.Addr{}); err != nil {
-			return l, fmt.Errorf("dhcpv6 on %s: configuring: %w", ifi.Name, err)
+			l.Warnings = append(l.Warnings, fmt.Sprintf("configuring the lease: %v", err))
+		} else {
+			l.Configured = true
+			cfg.Logger.Info("dhcp: configured", "interface", ifi.Name, "address", l.Address)
 		}
-		l.Configured = true
-		cfg.Logger.Info("dhcp: configured", "interface", ifi.Name, "address", l.Address)
 	}
 	return l, nil
 }
@@ -337,7 +337,7 @@ func discover6(ctx context.Context, cfg Config, ifi *net.Interface) (Lease, erro
 // configure4 applies an IPv4 lease: the address, then the classless static
 // routes, or, without them, a default route through the first router
 // (RFC 3442 §1).
-func configure4(ifindex int, l Lease, log *slog.Logger) error {
+func configure4(ifindex int, l Lease) error {
 	if !l.Address.IsValid() {
 		return errors.New("the lease has no address")
 	}
@@ -371,6 +371,5 @@ func configure4(ifindex int, l Lease, log *slog.Logger) error {
 			return err
 		}
 	}
-	log.Info("dhcp: configured", "address", l.Address, "routes", len(routes))
 	return nil
 }

@@ -35,6 +35,23 @@
 // bootstrap, and the log says what to fix. RFC-framed entries get no such
 // leniency: an entry with a path is ignored, as §8.3 requires.
 //
+// # Configuring the link
+//
+// For IPv4, Discover adds the leased address with its subnet mask and
+// broadcast address, then the classless static routes (option 121) or else
+// a default route through the first router (option 3). For IPv6 it adds
+// the leased address as /128 without duplicate address detection; DHCPv6
+// conveys no prefix length or routes, so on-link prefixes and the default
+// route come from router advertisements, which the kernel processes itself.
+// Name servers go to /etc/resolv.conf (atomically; a symbolic link is
+// followed). Addresses are added without lifetime: sztp renews nothing, and
+// the operating system's own DHCP client takes over after bootstrap.
+//
+// # Tests
+//
+// Package dhcptest builds a network namespace pair with dnsmasq for
+// integration tests of this package, of the CLI and of the engine.
+//
 // DHCP is an untrusted source (RFC 8572 §4.3): the URIs are unsigned redirect
 // information, contacted provisionally (C90). This package only finds them.
 //
