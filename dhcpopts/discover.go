@@ -76,4 +76,3 @@ func Links() ([]string, error) {
 	}
 	return names, nil
 }
-
