@@ -15,6 +15,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv6"
 	"github.com/insomniacslk/dhcp/dhcpv6/nclient6"
 	"github.com/sztp/sztp/dhcpopts/internal/rtnl"
+	"golang.org/x/sys/unix"
 )
 
 // Discover runs DHCPv4 and DHCPv6 on the configured links in parallel,
@@ -26,6 +27,9 @@ import (
 func Discover(ctx context.Context, cfg Config) ([]Lease, error) {
 	cfg = cfg.withDefaults()
 	log := cfg.Logger
+	if err := waitRandom(ctx, log); err != nil {
+		return nil, err
+	}
 	names := cfg.Interfaces
 	if len(names) == 0 {
 		var err error
@@ -103,6 +107,31 @@ func Discover(ctx context.Context, cfg Config) ([]Lease, error) {
 		}
 	}
 	return leases, nil
+}
+
+// waitRandom returns once the kernel's random number generator is ready, or
+// fails when ctx ends first. The DHCP library draws transaction IDs from
+// crypto/rand, which blocks (beyond any timeout) until then; early in boot,
+// on hardware without an RNG, that can take minutes.
+func waitRandom(ctx context.Context, log *slog.Logger) error {
+	buf := make([]byte, 1)
+	logged := false
+	for {
+		_, err := unix.Getrandom(buf, unix.GRND_NONBLOCK)
+		if err == nil || !errors.Is(err, unix.EAGAIN) {
+			// ENOSYS (kernels before 3.17) and the like: nothing to wait for here.
+			return nil
+		}
+		if !logged {
+			log.Warn("dhcp: waiting for the kernel random number generator to initialise (add a hardware RNG, e.g. virtio-rng or -cpu max in QEMU)")
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("kernel random number generator not ready: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // prepareLink brings the link up and waits for carrier.
