@@ -4,18 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
 	"time"
 
-	"github.com/insomniacslk/dhcp/dhcpv4"
-	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
-	"github.com/insomniacslk/dhcp/dhcpv6"
-	"github.com/insomniacslk/dhcp/dhcpv6/nclient6"
 	"github.com/sztp/sztp/dhcpopts/internal/rtnl"
-	"golang.org/x/sys/unix"
 )
 
 // Discover runs DHCPv4 and DHCPv6 on the configured links in parallel,
@@ -27,9 +21,6 @@ import (
 func Discover(ctx context.Context, cfg Config) ([]Lease, error) {
 	cfg = cfg.withDefaults()
 	log := cfg.Logger
-	if err := waitRandom(ctx, log); err != nil {
-		return nil, err
-	}
 	names := cfg.Interfaces
 	if len(names) == 0 {
 		var err error
@@ -109,31 +100,6 @@ func Discover(ctx context.Context, cfg Config) ([]Lease, error) {
 	return leases, nil
 }
 
-// waitRandom returns once the kernel's random number generator is ready, or
-// fails when ctx ends first. The DHCP library draws transaction IDs from
-// crypto/rand, which blocks (beyond any timeout) until then; early in boot,
-// on hardware without an RNG, that can take minutes.
-func waitRandom(ctx context.Context, log *slog.Logger) error {
-	buf := make([]byte, 1)
-	logged := false
-	for {
-		_, err := unix.Getrandom(buf, unix.GRND_NONBLOCK)
-		if err == nil || !errors.Is(err, unix.EAGAIN) {
-			// ENOSYS (kernels before 3.17) and the like: nothing to wait for here.
-			return nil
-		}
-		if !logged {
-			log.Warn("dhcp: waiting for the kernel random number generator to initialise (add a hardware RNG, e.g. virtio-rng or -cpu max in QEMU)")
-			logged = true
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("kernel random number generator not ready: %w", ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
 // prepareLink brings the link up and waits for carrier.
 func prepareLink(ctx context.Context, cfg Config, name string) (*net.Interface, error) {
 	ifi, err := net.InterfaceByName(name)
@@ -165,73 +131,15 @@ func prepareLink(ctx context.Context, cfg Config, name string) (*net.Interface, 
 	}
 }
 
-// recorder keeps the raw DHCPv4 replies, so that option 143 can be read
-// with RFC 3396 option overload, which the decoded message loses.
-type recorder struct {
-	net.PacketConn
-	mu      sync.Mutex
-	packets [][]byte
-}
-
-func (r *recorder) ReadFrom(b []byte) (int, net.Addr, error) {
-	n, a, err := r.PacketConn.ReadFrom(b)
-	if err == nil && n > 0 {
-		r.mu.Lock()
-		if len(r.packets) == 16 {
-			r.packets = r.packets[1:]
-		}
-		r.packets = append(r.packets, append([]byte(nil), b[:n]...))
-		r.mu.Unlock()
-	}
-	return n, a, err
-}
-
-// find returns the last recorded ACK with the transaction ID.
-func (r *recorder) find(xid dhcpv4.TransactionID) []byte {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i := len(r.packets) - 1; i >= 0; i-- {
-		m, err := dhcpv4.FromBytes(r.packets[i])
-		if err == nil && m.TransactionID == xid && m.MessageType() == dhcpv4.MessageTypeAck {
-			return r.packets[i]
-		}
-	}
-	return nil
-}
-
-type logAdapter struct {
-	log    *slog.Logger
-	family string
-}
-
-func (a logAdapter) Printf(format string, v ...any) {
-	a.log.Debug(fmt.Sprintf(format, v...), "family", a.family)
-}
-
-func (a logAdapter) PrintMessage(prefix string, m *dhcpv4.DHCPv4) {
-	a.log.Debug("dhcp: "+prefix, "family", a.family, "message", m.String())
-}
-
 func discover4(ctx context.Context, cfg Config, ifi *net.Interface) (Lease, error) {
-	conn, err := nclient4.NewRawUDPConn(ifi.Name, nclient4.ClientPort)
+	ack, err := dora(ctx, cfg, ifi)
 	if err != nil {
 		return Lease{}, fmt.Errorf("dhcpv4 on %s: %w", ifi.Name, err)
 	}
-	rec := &recorder{PacketConn: conn}
-	c, err := nclient4.NewWithConn(rec, ifi.HardwareAddr,
-		nclient4.WithTimeout(cfg.Timeout), nclient4.WithRetry(cfg.Retries),
-		nclient4.WithLogger(logAdapter{cfg.Logger, FamilyIPv4}))
-	if err != nil {
-		conn.Close()
-		return Lease{}, fmt.Errorf("dhcpv4 on %s: %w", ifi.Name, err)
-	}
-	defer c.Close()
-	cfg.Logger.Debug("dhcp: discover", "interface", ifi.Name, "family", FamilyIPv4)
-	nl, err := c.Request(ctx, RequestV4())
+	l, err := LeaseFromV4Packet(ack)
 	if err != nil {
 		return Lease{}, fmt.Errorf("dhcpv4 on %s: %w", ifi.Name, err)
 	}
-	l := LeaseFromV4(nl.ACK, rec.find(nl.ACK.TransactionID))
 	l.Interface, l.Source = ifi.Name, "dhcp"
 	if cfg.Configure {
 		// A lease that cannot be applied still names the servers; the
@@ -248,13 +156,22 @@ func discover4(ctx context.Context, cfg Config, ifi *net.Interface) (Lease, erro
 
 // linkLocalConn opens the DHCPv6 client socket on the link-local address,
 // retrying while the address is missing or still tentative.
-func linkLocalConn(ctx context.Context, cfg Config, name string) (net.PacketConn, error) {
+func linkLocalConn(ctx context.Context, cfg Config, ifi *net.Interface) (*net.UDPConn, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.LinkTimeout)
 	defer cancel()
 	for {
-		conn, err := nclient6.NewIPv6UDPConn(name, dhcpv6.DefaultClientPort)
-		if err == nil {
-			return conn, nil
+		err := errors.New("no IPv6 link-local address")
+		addrs, _ := ifi.Addrs()
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok || ipn.IP.To4() != nil || !ipn.IP.IsLinkLocalUnicast() {
+				continue
+			}
+			var conn *net.UDPConn
+			conn, err = net.ListenUDP("udp6", &net.UDPAddr{IP: ipn.IP, Port: 546, Zone: ifi.Name})
+			if err == nil {
+				return conn, nil
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -265,23 +182,19 @@ func linkLocalConn(ctx context.Context, cfg Config, name string) (net.PacketConn
 }
 
 func discover6(ctx context.Context, cfg Config, ifi *net.Interface) (Lease, error) {
-	conn, err := linkLocalConn(ctx, cfg, ifi.Name)
+	conn, err := linkLocalConn(ctx, cfg, ifi)
 	if err != nil {
 		return Lease{}, fmt.Errorf("dhcpv6 on %s: %w", ifi.Name, err)
 	}
-	c, err := nclient6.NewWithConn(conn, ifi.HardwareAddr,
-		nclient6.WithTimeout(cfg.Timeout), nclient6.WithRetry(cfg.Retries))
-	if err != nil {
-		conn.Close()
-		return Lease{}, fmt.Errorf("dhcpv6 on %s: %w", ifi.Name, err)
-	}
-	defer c.Close()
-	cfg.Logger.Debug("dhcp: solicit", "interface", ifi.Name, "family", FamilyIPv6)
-	reply, err := c.RapidSolicit(ctx, RequestV6())
+	defer conn.Close()
+	reply, err := solicit(ctx, cfg, ifi, conn, cfg.Logger.With("interface", ifi.Name, "family", FamilyIPv6))
 	if err != nil {
 		return Lease{}, fmt.Errorf("dhcpv6 on %s: %w", ifi.Name, err)
 	}
-	l := LeaseFromV6(reply)
+	l, err := LeaseFromV6Packet(reply)
+	if err != nil {
+		return Lease{}, fmt.Errorf("dhcpv6 on %s: %w", ifi.Name, err)
+	}
 	l.Interface, l.Source = ifi.Name, "dhcp"
 	if cfg.Configure && l.Address.IsValid() {
 		if err := rtnl.AddAddr(ifi.Index, l.Address, netip.Addr{}); err != nil {

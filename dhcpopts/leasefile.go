@@ -14,9 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/insomniacslk/dhcp/dhcpv4"
-	"github.com/insomniacslk/dhcp/dhcpv6"
 )
 
 // Lease file formats ReadLeaseFile recognises.
@@ -166,7 +163,7 @@ func detectFormat(name string, data []byte) string {
 		if len(data) >= v4OptionsOff && [4]byte(data[v4CookieOff:v4OptionsOff]) == magicCookie {
 			return FormatDhcpcd
 		}
-		if strings.HasSuffix(name, ".lease6") || len(data) > 4 && data[0] == byte(dhcpv6.MessageTypeReply) {
+		if strings.HasSuffix(name, ".lease6") || len(data) > 4 && data[0] == dhcp6Reply {
 			return FormatDhcpcd6
 		}
 		return ""
@@ -266,20 +263,20 @@ func interfaceFromPath(path, format string) string {
 
 // parseDhcpcd4 reads dhcpcd's IPv4 lease: the DHCP ACK as received.
 func parseDhcpcd4(data []byte) ([]Lease, error) {
-	m, err := dhcpv4.FromBytes(data)
+	l, err := LeaseFromV4Packet(data)
 	if err != nil {
 		return nil, fmt.Errorf("dhcpcd lease: %w", err)
 	}
-	return []Lease{LeaseFromV4(m, data)}, nil
+	return []Lease{l}, nil
 }
 
 // parseDhcpcd6 reads dhcpcd's IPv6 lease: the DHCPv6 reply as received.
 func parseDhcpcd6(data []byte) ([]Lease, error) {
-	m, err := dhcpv6.FromBytes(data)
+	l, err := LeaseFromV6Packet(data)
 	if err != nil {
 		return nil, fmt.Errorf("dhcpcd6 lease: %w", err)
 	}
-	return []Lease{LeaseFromV6(m)}, nil
+	return []Lease{l}, nil
 }
 
 // hexOrText decodes an option value written as hex (with or without colons,

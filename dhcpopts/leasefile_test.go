@@ -36,7 +36,7 @@ func dhcpcdFixtures(t *testing.T) map[string][]byte {
 		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(net.IPv4(198, 51, 100, 1))),
 		dhcpv4.WithOption(dhcpv4.OptRouter(net.IPv4(198, 51, 100, 1))),
 		dhcpv4.WithOption(dhcpv4.OptDNS(net.IPv4(198, 51, 100, 53))),
-		dhcpv4.WithLeaseTime(600), dhcpv4.WithGeneric(CodeV4, data))
+		dhcpv4.WithLeaseTime(600), dhcpv4.WithGeneric(codeV4, data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func dhcpcdFixtures(t *testing.T) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reply.AddOption(&dhcpv6.OptionGeneric{OptionCode: CodeV6, OptionData: v6data})
+	reply.AddOption(&dhcpv6.OptionGeneric{OptionCode: codeV6, OptionData: v6data})
 	return map[string][]byte{"eth0.lease": ack.ToBytes(), "eth0.lease6": reply.ToBytes()}
 }
 
@@ -176,8 +176,13 @@ func TestFindLeaseFiles(t *testing.T) {
 		os.MkdirAll(filepath.Dir(full), 0o755)
 		os.WriteFile(full, []byte("x"), 0o644)
 	}
-	old := time.Now().Add(-time.Hour)
-	os.Chtimes(filepath.Join(root, "var/lib/dhcp/dhclient.eth0.leases"), old, old)
+	// Newest first: networkd, then dhcpcd, then dhclient.
+	for i, p := range []string{"run/systemd/netif/leases/2", "var/lib/dhcpcd/eth0.lease", "var/lib/dhcp/dhclient.eth0.leases"} {
+		mt := fixtureNow.Add(-time.Duration(i) * time.Hour)
+		if err := os.Chtimes(filepath.Join(root, p), mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
 	got := findLeaseFiles(root)
 	want := []string{filepath.Join(root, "run/systemd/netif/leases/2"), filepath.Join(root, "var/lib/dhcpcd/eth0.lease"), filepath.Join(root, "var/lib/dhcp/dhclient.eth0.leases")}
 	if !reflect.DeepEqual(got, want) {
