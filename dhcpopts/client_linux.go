@@ -37,8 +37,20 @@ func exchange(ctx context.Context, timeout time.Duration, retries int,
 			deadline = d
 		}
 		for {
-			b, err := recv(deadline)
+			// Wait in short slices so that a cancelled ctx (SIGTERM)
+			// ends the exchange promptly.
+			slice := time.Now().Add(250 * time.Millisecond)
+			if deadline.Before(slice) {
+				slice = deadline
+			}
+			b, err := recv(slice)
 			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				if time.Now().Before(deadline) {
+					continue
+				}
 				break
 			}
 			if err != nil {
