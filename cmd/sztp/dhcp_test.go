@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -28,18 +27,10 @@ func runCLI(t *testing.T, args ...string) (string, int) {
 	root.SetErr(&out)
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
-	var ee exitError
-	switch {
-	case err == nil:
-		return out.String(), exitOK
-	case errors.As(err, &ee):
-		return out.String(), ee.code
-	case errors.As(err, new(usageError)) || isCobraUsage(err):
-		return out.String(), exitUsage
-	default:
+	if err != nil {
 		t.Logf("sztp %v: %v", args, err)
-		return out.String(), exitFailure
 	}
+	return out.String(), exitCode(err)
 }
 
 func decodeResults(t *testing.T, out string) []dhcpResult {
