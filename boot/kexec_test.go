@@ -183,6 +183,11 @@ func TestUnpackKexec(t *testing.T) {
 			if got := map[bool]string{false: "-", true: b.cmdline}[b.hasCmdline]; got != tc.wantCmdline {
 				t.Errorf("cmdline %q, want %q", got, tc.wantCmdline)
 			}
+			// A gzip'd tar is unpacked while it is decompressed: no copy
+			// of the whole tar in work (tmpfs, i.e. RAM, in an initramfs).
+			if _, err := os.Stat(filepath.Join(work, "image")); err == nil && tc.name != "gzip-kernel" {
+				t.Error("the decompressed image was copied whole into the work directory")
+			}
 		})
 	}
 }
