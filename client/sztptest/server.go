@@ -104,7 +104,6 @@ type Server struct {
 	mu       sync.Mutex
 	resp     map[string]*Response
 	def      *Response
-	files    map[string][]byte
 	requests []Request
 	reports  []Report
 }
@@ -118,7 +117,7 @@ func NewServer(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sztptest: %w", err)
 	}
-	s := &Server{opts: opts, log: opts.Logger, resp: map[string]*Response{}, files: map[string][]byte{}}
+	s := &Server{opts: opts, log: opts.Logger, resp: map[string]*Response{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -164,14 +163,6 @@ func (s *Server) SetResponse(serial string, r *Response) {
 	s.resp[serial] = r
 }
 
-// AddFile serves data at /files/NAME and returns its URL.
-func (s *Server) AddFile(name string, data []byte) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.files[name] = data
-	return s.URL + "/files/" + name
-}
-
 // Requests returns the RPCs received so far, in order.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
@@ -201,19 +192,8 @@ const (
 	rpcReport = "report-progress"
 )
 
-// ServeHTTP implements the two RPCs and /files/.
+// ServeHTTP implements the two RPCs.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if name, ok := strings.CutPrefix(r.URL.Path, "/files/"); ok && r.Method == http.MethodGet {
-		s.mu.Lock()
-		data, ok := s.files[name]
-		s.mu.Unlock()
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		http.ServeContent(w, r, name, time.Time{}, strings.NewReader(string(data)))
-		return
-	}
 	i := strings.Index(r.URL.Path, rpcPrefix)
 	if i < 0 || !strings.HasPrefix(r.URL.Path, "/restconf") {
 		restconfError(w, conveyed.JSON, http.StatusNotFound, "invalid-value", "unknown resource "+r.URL.Path)

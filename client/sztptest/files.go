@@ -1,0 +1,72 @@
+package sztptest
+
+import (
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// FileServer serves boot images over HTTPS on 127.0.0.1 without client
+// authentication, like a plain download server (download-uri).
+type FileServer struct {
+	URL   string // https://127.0.0.1:PORT
+	srv   *http.Server
+	mu    sync.Mutex
+	files map[string][]byte
+	gets  map[string]int
+}
+
+// NewFileServer starts a file server with the given certificate.
+func NewFileServer(cert tls.Certificate) (*FileServer, error) {
+	if len(cert.Certificate) == 0 {
+		return nil, errors.New("sztptest: a server certificate is required")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("sztptest: %w", err)
+	}
+	fs := &FileServer{URL: "https://" + ln.Addr().String(), files: map[string][]byte{}, gets: map[string]int{}}
+	fs.srv = &http.Server{Handler: fs, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	go fs.srv.Serve(tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}))
+	return fs, nil
+}
+
+// Add serves data at /NAME and returns its URL.
+func (fs *FileServer) Add(name string, data []byte) string {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.files[name] = data
+	return fs.URL + "/" + name
+}
+
+// Gets returns how many times NAME was requested.
+func (fs *FileServer) Gets(name string) int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.gets[name]
+}
+
+// Close stops the server.
+func (fs *FileServer) Close() { fs.srv.Close() }
+
+// ServeHTTP serves the files (with Range support).
+func (fs *FileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/")
+	fs.mu.Lock()
+	data, ok := fs.files[name]
+	fs.gets[name]++
+	fs.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
+}

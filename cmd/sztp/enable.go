@@ -1,0 +1,41 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/sztp/sztp/internal/state"
+)
+
+func init() { register(newEnableCmd) }
+
+func newEnableCmd() *cobra.Command {
+	return newFlagCmd("enable", true, "turn SZTP on (the factory default) and re-arm run-once, so that `sztp run` bootstraps again")
+}
+
+// newFlagCmd is `sztp enable` or `sztp disable` (RFC 8572 5.1 item 1, C1).
+func newFlagCmd(name string, on bool, short string) *cobra.Command {
+	var stateDir, cfgFile, cmdline string
+	cmd := &cobra.Command{
+		Use:   name,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applySharedLayers(cmd); err != nil {
+				return err
+			}
+			st, err := state.Open(stateDir)
+			if err != nil {
+				return err
+			}
+			if err := st.SetEnabled(on); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "SZTP %sd in %s\n", name, st.Dir)
+			return nil
+		},
+	}
+	addStateDir(cmd.Flags(), &stateDir)
+	addConfigFlags(cmd.Flags(), &cfgFile, &cmdline)
+	return cmd
+}
