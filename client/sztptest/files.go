@@ -1,24 +1,21 @@
 package sztptest
 
 import (
-	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
-	"time"
 )
 
 // FileServer serves boot images over HTTPS on 127.0.0.1 without client
 // authentication, like a plain download server (download-uri).
 type FileServer struct {
 	URL   string // https://127.0.0.1:PORT
-	srv   *http.Server
+	loop  *loop
 	mu    sync.Mutex
 	files map[string][]byte
 	gets  map[string]int
@@ -34,8 +31,7 @@ func NewFileServer(cert tls.Certificate) (*FileServer, error) {
 		return nil, fmt.Errorf("sztptest: %w", err)
 	}
 	fs := &FileServer{URL: "https://" + ln.Addr().String(), files: map[string][]byte{}, gets: map[string]int{}}
-	fs.srv = &http.Server{Handler: fs, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
-	go fs.srv.Serve(tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}))
+	fs.loop = serve(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, fs)
 	return fs, nil
 }
 
@@ -55,7 +51,7 @@ func (fs *FileServer) Gets(name string) int {
 }
 
 // Close stops the server.
-func (fs *FileServer) Close() { fs.srv.Close() }
+func (fs *FileServer) Close() { fs.loop.close() }
 
 // ServeHTTP serves the files (with Range support).
 func (fs *FileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -68,5 +64,20 @@ func (fs *FileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
+	// Range: bytes=N- only (what a resuming download sends).
+	if rg := r.Header.Get("Range"); strings.HasPrefix(rg, "bytes=") && strings.HasSuffix(rg, "-") {
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(rg, "bytes="), "-"))
+		if err != nil || n < 0 || n >= len(data) {
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", len(data)))
+			w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+			return
+		}
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", n, len(data)-1, len(data)))
+		w.WriteHeader(http.StatusPartialContent)
+		w.Write(data[n:])
+		return
+	}
+	w.Header().Set("Accept-Ranges", "bytes")
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Write(data)
 }

@@ -1,14 +1,12 @@
 package sztptest
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -99,8 +97,7 @@ type Server struct {
 
 	opts     Options
 	log      *slog.Logger
-	srv      *http.Server
-	ln       net.Listener
+	loop     *loop
 	mu       sync.Mutex
 	resp     map[string]*Response
 	def      *Response
@@ -131,24 +128,18 @@ func NewServer(opts Options) (*Server, error) {
 		tcfg.ClientAuth = tls.RequireAndVerifyClientCert
 		tcfg.ClientCAs = opts.ClientCAs
 	}
-	s.ln = tls.NewListener(ln, tcfg)
 	s.Addr = ln.Addr().String()
 	host, port, _ := net.SplitHostPort(s.Addr)
 	p, _ := strconv.Atoi(port)
 	s.Host, s.Port = host, uint16(p)
 	s.URL = "https://" + s.Addr
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
-	go s.srv.Serve(s.ln)
+	s.loop = serve(ln, tcfg, s)
 	return s, nil
 }
 
 // Close stops the server.
 func (s *Server) Close() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	if err := s.srv.Shutdown(ctx); err != nil {
-		s.srv.Close()
-	}
+	s.loop.close()
 }
 
 // SetResponse sets the answer for a serial number; "" sets the default for
