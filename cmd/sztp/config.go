@@ -228,6 +228,9 @@ func parseCmdline(s string) settings {
 			continue
 		}
 		key, val, hasVal := strings.Cut(rest, "=")
+		if !validKey(key) {
+			continue
+		}
 		if key == "url" {
 			key = "bootstrap-url"
 		}

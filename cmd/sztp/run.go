@@ -136,6 +136,28 @@ func newRunCmd() *cobra.Command {
 }
 
 func (f *runFlags) run(ctx context.Context, cmd *cobra.Command, log *slog.Logger) error {
+	// C1: a disabled or already bootstrapped device needs nothing else,
+	// not even its identity.
+	if f.stateDir != "" {
+		st, err := state.Open(f.stateDir)
+		if err != nil {
+			return err
+		}
+		if on, err := st.Enabled(); err != nil {
+			return err
+		} else if !on {
+			log.Info("SZTP is disabled (sztp enable turns it on); nothing to do", "state-dir", f.stateDir)
+			fmt.Fprintln(cmd.OutOrStdout(), client.Disabled)
+			return nil
+		}
+		if c, err := st.Completed(); err != nil {
+			return err
+		} else if c != nil {
+			log.Info("device already bootstrapped (sztp enable re-arms it); nothing to do", "at", c.Time, "server", c.Server)
+			fmt.Fprintln(cmd.OutOrStdout(), client.AlreadyBootstrapped)
+			return nil
+		}
+	}
 	if len(f.urls) == 0 {
 		return usagef("no bootstrap server: give --bootstrap-url, sztp.url= on the kernel command line, or bootstrap-url in %s", f.configFile)
 	}

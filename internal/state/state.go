@@ -31,7 +31,7 @@ import (
 const DefaultDir = "/var/lib/sztp"
 
 // MaxJournal bounds the number of journal entries kept.
-const MaxJournal = 500
+var MaxJournal = 500
 
 const (
 	fileEnabled   = "enabled"
