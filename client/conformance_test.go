@@ -216,7 +216,7 @@ func TestC48_TrustedRedirectWithoutAnchorIsProvisional(t *testing.T) {
 // the next.
 func TestC45_RedirectEntriesInOrder(t *testing.T) {
 	e := newEnv(t)
-	redir, bad, good := e.server(), e.server(), e.server()
+	redir, bad, good := e.server(), e.server(), e.server(onIP("127.0.0.2"))
 	bad.SetResponse(testSerial, &sztptest.Response{Fault: &sztptest.Fault{Status: http.StatusInternalServerError}})
 	good.SetResponse(testSerial, &sztptest.Response{Conveyed: &conveyed.ConveyedInformation{Redirect: &conveyed.RedirectInformation{
 		BootstrapServers: []conveyed.BootstrapServer{{Address: "127.0.0.1", Port: 1}}}}})

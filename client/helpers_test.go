@@ -72,6 +72,10 @@ func (e *env) server(opts ...func(*sztptest.Options)) *sztptest.Server {
 	return s
 }
 
+func onIP(ip string) func(*sztptest.Options) {
+	return func(o *sztptest.Options) { o.ListenIP = ip }
+}
+
 // config is an agent configuration with the fake hooks, trusting the PKI's
 // server CA for the given URLs.
 func (e *env) config(urls ...string) client.Config {

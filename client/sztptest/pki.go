@@ -50,7 +50,7 @@ func (kp *KeyPair) KeyPEM() []byte {
 // and a manufacturer CA with an intermediate that issued a device IDevID.
 type PKI struct {
 	ServerCA   *KeyPair
-	Server     *KeyPair // CN=localhost, SAN localhost, 127.0.0.1, ::1
+	Server     *KeyPair // CN=localhost, SAN localhost, 127.0.0.1 to 127.0.0.16, ::1
 	DeviceRoot *KeyPair
 	DeviceCA   *KeyPair // intermediate under DeviceRoot
 	Device     *KeyPair // IDevID with subject serialNumber
@@ -64,7 +64,11 @@ func NewPKI(serial string) (*PKI, error) {
 	if p.ServerCA, err = NewCA("sztptest server root", nil); err != nil {
 		return nil, err
 	}
-	if p.Server, err = NewServerCert(p.ServerCA, "localhost", []string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}); err != nil {
+	ips := []net.IP{net.IPv6loopback}
+	for i := 1; i <= 16; i++ {
+		ips = append(ips, net.IPv4(127, 0, 0, byte(i)))
+	}
+	if p.Server, err = NewServerCert(p.ServerCA, "localhost", []string{"localhost"}, ips); err != nil {
 		return nil, err
 	}
 	if p.DeviceRoot, err = NewCA("sztptest manufacturer root", nil); err != nil {

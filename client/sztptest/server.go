@@ -29,6 +29,9 @@ type Options struct {
 	// Password, when set, requires HTTP Basic auth with username = the
 	// device serial number and this password.
 	Password string
+	// ListenIP is the loopback address to listen on (default 127.0.0.1);
+	// redirect lists need distinct addresses, since address is their key.
+	ListenIP string
 	Logger   *slog.Logger
 }
 
@@ -110,7 +113,11 @@ func NewServer(opts Options) (*Server, error) {
 	if len(opts.Certificate.Certificate) == 0 {
 		return nil, errors.New("sztptest: a server certificate is required")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ip := opts.ListenIP
+	if ip == "" {
+		ip = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		return nil, fmt.Errorf("sztptest: %w", err)
 	}

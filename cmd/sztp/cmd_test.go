@@ -65,3 +65,14 @@ func exitCode(err error) int {
 	}
 	return exitFailure
 }
+
+// `sztp demo --encoding xml` speaks RESTCONF XML end to end.
+func TestDemoXML(t *testing.T) {
+	out, errOut, code := execute(t, "demo", "--encoding", "xml", "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := lastLineWith(out, "progress: "); got != "progress: bootstrap-complete" {
+		t.Errorf("last progress line %q", got)
+	}
+}
