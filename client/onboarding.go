@@ -110,11 +110,16 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 			return nil, r.fail(ctx, conveyed.BootImageError, err)
 		}
 		if res != nil && res.Reboot != nil {
+			if err := ctx.Err(); err != nil {
+				abandon(a, res)
+				return nil, err
+			}
 			// C75: report before rebooting; the server is not contacted again.
 			r.send(ctx, conveyed.BootImageInstalledRebooting, res.Message)
 			out.Result = Rebooting
 			a.log.Info("rebooting into the new boot image")
 			if err := res.Reboot(ctx); err != nil {
+				abandon(a, res)
 				return nil, fmt.Errorf("rebooting into the new image: %w", err)
 			}
 			out.Reports = r.sent
@@ -181,6 +186,17 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 	}
 	out.Reports = r.sent
 	return out, nil
+}
+
+// abandon undoes what an installer prepared for a reboot that will not
+// happen (e.g. a loaded kexec kernel).
+func abandon(a *Agent, in *boot.Installed) {
+	if in.Abandon == nil {
+		return
+	}
+	if err := in.Abandon(); err != nil {
+		a.log.Warn("abandoning the prepared reboot", "err", err)
+	}
 }
 
 // runningMatches reports whether the device already runs the image (C71):
@@ -338,6 +354,9 @@ func (at *attempt) script(ctx context.Context, r *reporter, name string, body []
 	}
 	res, err := a.cfg.Scripts.RunScript(sctx, name, body)
 	if err != nil {
+		if res != nil && strings.TrimSpace(res.Output) != "" {
+			return fmt.Errorf("%s: %w; output: %s", name, err, trimOutput(res.Output))
+		}
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	switch res.Status {

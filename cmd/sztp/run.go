@@ -5,13 +5,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -62,8 +60,8 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.urls, "bootstrap-url", nil, "bootstrap server URI https://HOST[:PORT][/restconf] (repeatable; tried in order)")
 	fs.BoolVar(&f.once, "once", false, "make one pass over the sources and exit (exit 1 when it failed) instead of retrying until success")
 	addStateDir(fs, &f.stateDir)
-	fs.StringVar(&f.imageHook, "image-hook", "", "how to install a boot image: file:PATH, exec:PROGRAM, kexec, reboot, none (default: none, so an image the device does not already run is a boot-image-error)")
-	fs.StringVar(&f.configHook, "config-hook", "", "how to commit configuration: file:PATH, exec:PROGRAM, none")
+	fs.StringVar(&f.imageHook, "image-hook", "", "how to install a boot image: "+strings.Join(boot.ImageHookNames(), ", ")+", e.g. file:/dev/sdb2,reboot (default: unset, so an image the device does not already run is a boot-image-error)")
+	fs.StringVar(&f.configHook, "config-hook", "", "how to commit configuration: "+strings.Join(boot.ConfigHookNames(), ", ")+" (default: unset, so configuration is a config-error)")
 	fs.DurationVar(&f.scriptTimeout, "script-timeout", 5*time.Minute, "time limit of each pre/post-configuration script")
 	fs.StringVar(&f.osName, "os-name", "", "name of the OS the device runs now (default: NAME from --os-release)")
 	fs.StringVar(&f.osVersion, "os-version", "", "version of the OS the device runs now (default: VERSION_ID from --os-release)")
@@ -231,7 +229,7 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		}
 	}
 	var st *state.Store
-	scriptDir := ""
+	scriptDir := filepath.Join(os.TempDir(), fmt.Sprintf("sztp-scripts-%d", os.Getpid()))
 	if f.stateDir != "" {
 		if st, err = state.Open(f.stateDir); err != nil {
 			return client.Config{}, noop, err
@@ -240,13 +238,13 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 	}
 	hookOpts := boot.Options{Logger: log, Timeout: f.scriptTimeout}
 	var img boot.ImageInstaller
-	if f.imageHook != "" && f.imageHook != "none" {
+	if f.imageHook != "" {
 		if img, err = boot.NewImageHook(f.imageHook, hookOpts); err != nil {
 			return client.Config{}, noop, usagef("--image-hook: %v", err)
 		}
 	}
 	var cfgHook boot.ConfigApplier
-	if f.configHook != "" && f.configHook != "none" {
+	if f.configHook != "" {
 		if cfgHook, err = boot.NewConfigHook(f.configHook, hookOpts); err != nil {
 			return client.Config{}, noop, usagef("--config-hook: %v", err)
 		}
@@ -264,7 +262,7 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		Images:              &images.Fetcher{Client: downloadClient(timeouts), Logger: log},
 		Image:               img,
 		Config:              cfgHook,
-		Scripts:             newScriptRunner(scriptDir, hookOpts),
+		Scripts:             boot.NewScriptRunner(scriptDir, hookOpts),
 		ScriptTimeout:       f.scriptTimeout,
 		State:               st,
 		Clock:               backoff.RealClock{},
@@ -344,50 +342,4 @@ func readOSRelease(path string) (name, version string) {
 		version = vals["VERSION"]
 	}
 	return vals["NAME"], version
-}
-
-// newScriptRunner runs pre/post-configuration scripts. Until the boot
-// package's runner lands, a script is written to dir and executed directly:
-// exit 0 is success, anything else an error.
-func newScriptRunner(dir string, opts boot.Options) boot.ScriptRunner {
-	return &execScripts{dir: dir, timeout: opts.Timeout}
-}
-
-type execScripts struct {
-	dir     string
-	timeout time.Duration
-}
-
-func (r *execScripts) RunScript(ctx context.Context, name string, script []byte) (*boot.ScriptResult, error) {
-	if r.dir == "" {
-		d, err := os.MkdirTemp("", "sztp-scripts-*")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(d)
-		r = &execScripts{dir: d, timeout: r.timeout}
-	}
-	if err := os.MkdirAll(r.dir, 0o700); err != nil {
-		return nil, err
-	}
-	p := filepath.Join(r.dir, name)
-	if err := os.WriteFile(p, script, 0o700); err != nil {
-		return nil, err
-	}
-	if r.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, r.timeout)
-		defer cancel()
-	}
-	c := exec.CommandContext(ctx, p)
-	c.Dir = r.dir
-	out, err := c.CombinedOutput()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return &boot.ScriptResult{Status: boot.ScriptOK, Output: string(out)}, nil
-	case errors.As(err, &ee):
-		return &boot.ScriptResult{Status: boot.ScriptError, Output: fmt.Sprintf("%s(exit status %d)", out, ee.ExitCode())}, nil
-	}
-	return nil, err
 }
