@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -407,26 +408,54 @@ func TestHTTPRedirectIsNotFollowed(t *testing.T) {
 // C3, issue 2 item 6: Run loops with backoff until success, and honours
 // Retry-After on 503, without sleeping on real time.
 func TestC3_RunRetriesWithBackoffAndRetryAfter(t *testing.T) {
+	for _, status := range []int{http.StatusServiceUnavailable, http.StatusTooManyRequests} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			e := newEnv(t)
+			s := e.server()
+			s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding(), Fault: &sztptest.Fault{Status: status, RetryAfter: "120", Count: 2}})
+			cfg := e.config(s.URL)
+			out, err := e.agent(cfg).Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Result != client.Bootstrapped {
+				t.Errorf("result %q", out.Result)
+			}
+			sleeps := e.clock.Sleeps()
+			if len(sleeps) != 2 {
+				t.Fatalf("slept %v, want two waits", sleeps)
+			}
+			for _, d := range sleeps {
+				if d < 120*time.Second {
+					t.Errorf("waited %v, less than Retry-After 120s", d)
+				}
+			}
+		})
+	}
+}
+
+// Run stops when its context ends, even while waiting.
+func TestRunStopsOnCancel(t *testing.T) {
 	e := newEnv(t)
 	s := e.server()
-	s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding(), Fault: &sztptest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "120", Count: 2}})
+	s.SetResponse(testSerial, &sztptest.Response{Fault: &sztptest.Fault{Status: http.StatusInternalServerError}})
+	ctx, cancel := context.WithCancel(context.Background())
 	cfg := e.config(s.URL)
-	out, err := e.agent(cfg).Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	cfg.Clock = cancelClock{e.clock, cancel}
+	if _, err := e.agent(cfg).Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
 	}
-	if out.Result != client.Bootstrapped {
-		t.Errorf("result %q", out.Result)
-	}
-	sleeps := e.clock.Sleeps()
-	if len(sleeps) != 2 {
-		t.Fatalf("slept %v, want two waits", sleeps)
-	}
-	for _, d := range sleeps {
-		if d < 120*time.Second {
-			t.Errorf("waited %v, less than Retry-After 120s", d)
-		}
-	}
+}
+
+// cancelClock cancels the run instead of sleeping.
+type cancelClock struct {
+	*fakeClock
+	cancel context.CancelFunc
+}
+
+func (c cancelClock) After(d time.Duration) <-chan time.Time {
+	c.cancel()
+	return make(chan time.Time)
 }
 
 // Retries without Retry-After back off exponentially with jitter and a cap.
