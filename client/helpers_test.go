@@ -26,7 +26,7 @@ const testSerial = "SN-0001"
 
 // env is one device and its bootstrap servers.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	pki   *sztptest.PKI
 	id    *client.Identity
 	hooks *fakeHooks
@@ -40,7 +40,7 @@ var (
 	pkiErr  error
 )
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	pkiOnce.Do(func() { pkiVal, pkiErr = sztptest.NewPKI(testSerial) })
 	if pkiErr != nil {
@@ -112,11 +112,11 @@ func (e *env) store() *state.Store {
 	return st
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
