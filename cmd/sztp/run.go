@@ -22,6 +22,7 @@ import (
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/images"
 	"github.com/sztp/sztp/internal/backoff"
+	"github.com/sztp/sztp/internal/entropy"
 	"github.com/sztp/sztp/internal/state"
 )
 
@@ -52,6 +53,7 @@ type runFlags struct {
 	maxResponseSize int64
 	backoffInitial  time.Duration
 	backoffMax      time.Duration
+	entropyTimeout  time.Duration
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet) {
@@ -77,6 +79,7 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.Int64Var(&f.maxResponseSize, "max-response-size", client.DefaultMaxResponseSize, "largest response body accepted, in bytes")
 	fs.DurationVar(&f.backoffInitial, "retry-initial", 5*time.Second, "first wait between passes over the sources (doubles, with 25% jitter)")
 	fs.DurationVar(&f.backoffMax, "retry-max", 5*time.Minute, "longest wait between passes over the sources")
+	fs.DurationVar(&f.entropyTimeout, "entropy-timeout", 2*time.Minute, "how long to wait for the kernel random pool before going on anyway (early boot)")
 }
 
 func addStateDir(fs *pflag.FlagSet, p *string) {
@@ -155,6 +158,13 @@ func (f *runFlags) run(ctx context.Context, cmd *cobra.Command, log *slog.Logger
 			fmt.Fprintln(cmd.OutOrStdout(), client.AlreadyBootstrapped)
 			return nil
 		}
+	}
+	// Early boot: TLS must not stall on an empty random pool unnoticed.
+	if err := entropy.Wait(ctx, f.entropyTimeout, log); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		log.Warn("going on without a ready random pool; TLS may block", "err", err)
 	}
 	if len(f.urls) == 0 {
 		return usagef("no bootstrap server: give --bootstrap-url, sztp.url= on the kernel command line, or bootstrap-url in %s", f.configFile)
