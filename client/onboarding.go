@@ -183,6 +183,9 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 		if err := st.ClearPendingReboot(); err != nil {
 			a.log.Warn("clearing the pending reboot record", "err", err)
 		}
+		if err := st.RemoveImages(); err != nil {
+			a.log.Warn("removing staged images", "err", err)
+		}
 	}
 	out.Reports = r.sent
 	return out, nil
@@ -296,6 +299,10 @@ func (at *attempt) bootImage(ctx context.Context, r *reporter, bi *conveyed.Boot
 			}
 		}
 		return inst, nil
+	}
+	// The installed image no longer needs its staged copy.
+	if err := os.Remove(res.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		a.log.Warn("removing the staged image", "path", res.Path, "err", err)
 	}
 	r.verbose(ctx, conveyed.BootImageComplete, inst.Message)
 	return nil, nil

@@ -32,6 +32,9 @@ type Options struct {
 	// ListenIP is the loopback address to listen on (default 127.0.0.1);
 	// redirect lists need distinct addresses, since address is their key.
 	ListenIP string
+	// Listener, when set, is served instead of a new loopback listener
+	// (e.g. one in a test network namespace). The server closes it.
+	Listener net.Listener
 	Logger   *slog.Logger
 }
 
@@ -113,13 +116,16 @@ func NewServer(opts Options) (*Server, error) {
 	if len(opts.Certificate.Certificate) == 0 {
 		return nil, errors.New("sztptest: a server certificate is required")
 	}
-	ip := opts.ListenIP
-	if ip == "" {
-		ip = "127.0.0.1"
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		return nil, fmt.Errorf("sztptest: %w", err)
+	ln := opts.Listener
+	if ln == nil {
+		ip := opts.ListenIP
+		if ip == "" {
+			ip = "127.0.0.1"
+		}
+		var err error
+		if ln, err = net.Listen("tcp", net.JoinHostPort(ip, "0")); err != nil {
+			return nil, fmt.Errorf("sztptest: %w", err)
+		}
 	}
 	s := &Server{opts: opts, log: opts.Logger, resp: map[string]*Response{}}
 	if s.log == nil {
@@ -139,7 +145,7 @@ func NewServer(opts Options) (*Server, error) {
 	host, port, _ := net.SplitHostPort(s.Addr)
 	p, _ := strconv.Atoi(port)
 	s.Host, s.Port = host, uint16(p)
-	s.URL = "https://" + s.Addr
+	s.URL = "https://" + net.JoinHostPort(host, port)
 	s.loop = serve(ln, tcfg, s)
 	return s, nil
 }

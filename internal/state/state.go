@@ -68,6 +68,14 @@ func (s *Store) ImagesDir() (string, error) {
 	return d, nil
 }
 
+// RemoveImages deletes the staged images (after a completed bootstrap).
+func (s *Store) RemoveImages() error {
+	if err := os.RemoveAll(filepath.Join(s.Dir, "images")); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	return nil
+}
+
 // Enabled reads the SZTP-enabled flag; absent means enabled (C1).
 func (s *Store) Enabled() (bool, error) {
 	data, err := os.ReadFile(filepath.Join(s.Dir, fileEnabled))
