@@ -59,7 +59,7 @@ func (r *reporter) send(ctx context.Context, pt conveyed.ProgressType, msg strin
 	if err != nil {
 		log.Warn("progress report not accepted", "type", pt, "server", r.server, "err", err)
 	} else {
-		log.Info("progress reported", "type", pt, "server", r.server, "message", msg)
+		log.Debug("progress reported", "type", pt, "server", r.server, "message", msg)
 	}
 	if st := r.at.a.cfg.State; st != nil {
 		e := state.Entry{Time: r.at.a.cfg.Clock.Now(), Server: r.server, ProgressType: string(pt), Message: msg, Sent: err == nil}
@@ -373,7 +373,7 @@ func (at *attempt) script(ctx context.Context, r *reporter, name string, body []
 		// C77: a warning does not abort; it is always worth reporting.
 		r.send(ctx, warning, trimOutput(res.Output))
 	}
-	a.log.Info("script ran", "script", name, "output", trimOutput(res.Output))
+	a.log.Debug("script ran", "script", name, "output", trimOutput(res.Output))
 	r.verbose(ctx, complete, "")
 	return nil
 }

@@ -35,6 +35,9 @@ type Options struct {
 	// Listener, when set, is served instead of a new loopback listener
 	// (e.g. one in a test network namespace). The server closes it.
 	Listener net.Listener
+	// OnReport, when set, is called with every accepted progress report,
+	// in order, before the server answers it.
+	OnReport func(Report)
 	Logger   *slog.Logger
 }
 
@@ -283,9 +286,13 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, enc conveyed.Enc
 		if code, ok := resp.ReportStatus[in.ProgressType]; ok && code != http.StatusNoContent {
 			return restconfError(w, enc, code, "operation-failed", "report refused by test")
 		}
+		rep := Report{Time: req.Time, Serial: req.Serial, ProgressType: in.ProgressType, Message: in.Message}
 		s.mu.Lock()
-		s.reports = append(s.reports, Report{Time: req.Time, Serial: req.Serial, ProgressType: in.ProgressType, Message: in.Message})
+		s.reports = append(s.reports, rep)
 		s.mu.Unlock()
+		if s.opts.OnReport != nil {
+			s.opts.OnReport(rep)
+		}
 		s.log.Info("progress report", "serial", req.Serial, "type", in.ProgressType, "message", in.Message)
 		w.WriteHeader(http.StatusNoContent)
 		return http.StatusNoContent

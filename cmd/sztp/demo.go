@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
@@ -8,7 +9,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"github.com/sztp/sztp/client"
@@ -61,11 +64,16 @@ type demo struct {
 	image      []byte
 	stdout     io.Writer
 	log        *slog.Logger
+	last       conveyed.ProgressType
 }
 
 func runDemo(cmd *cobra.Command, keep bool, encoding string) error {
 	w := cmd.OutOrStdout()
-	log := logger(cmd)
+	lvl := slog.LevelInfo
+	if s, err := cmd.Flags().GetString("log-level"); err == nil && cmd.Flags().Changed("log-level") {
+		lvl.UnmarshalText([]byte(s))
+	}
+	log := slog.New(&demoHandler{w: w, level: lvl})
 	dir, err := os.MkdirTemp("", "sztp-demo-*")
 	if err != nil {
 		return err
@@ -138,7 +146,18 @@ func (d *demo) setup() error {
 	if err := os.WriteFile(d.files["password"], []byte(password+"\n"), 0o600); err != nil {
 		return err
 	}
-	opts := sztptest.Options{Certificate: d.pki.Server.TLS(), ClientCAs: d.pki.ClientCAs(), Password: password}
+	var mu sync.Mutex
+	opts := sztptest.Options{Certificate: d.pki.Server.TLS(), ClientCAs: d.pki.ClientCAs(), Password: password,
+		OnReport: func(r sztptest.Report) {
+			mu.Lock()
+			defer mu.Unlock()
+			msg := ""
+			if r.Message != "" {
+				msg = "  (" + oneLine(r.Message) + ")"
+			}
+			fmt.Fprintf(d.stdout, "progress: %s%s\n", r.ProgressType, msg)
+			d.last = r.ProgressType
+		}}
 	if d.redirect, err = sztptest.NewServer(opts); err != nil {
 		return err
 	}
@@ -204,14 +223,6 @@ func (d *demo) summary(out *client.Outcome, runErr error) error {
 			}
 		}
 	}
-	reports := append(d.redirect.Reports(), d.onboarding.Reports()...)
-	for _, r := range reports {
-		msg := ""
-		if r.Message != "" {
-			msg = "  (" + oneLine(r.Message) + ")"
-		}
-		fmt.Fprintf(w, "progress: %s%s\n", r.ProgressType, msg)
-	}
 	fmt.Fprintln(w)
 	if runErr != nil {
 		return exitError{exitFailure, fmt.Errorf("demo bootstrap failed: %w", runErr)}
@@ -234,7 +245,7 @@ func (d *demo) summary(out *client.Outcome, runErr error) error {
 			fmt.Fprintf(w, "  state: bootstrapped at %s; `sztp run` now exits 0 until `sztp enable`\n", c.Time.Format("15:04:05"))
 		}
 	}
-	if len(reports) == 0 || reports[len(reports)-1].ProgressType != conveyed.BootstrapComplete {
+	if d.last != conveyed.BootstrapComplete {
 		return exitError{exitFailure, fmt.Errorf("demo: the last progress report is not bootstrap-complete")}
 	}
 	return nil
@@ -247,3 +258,49 @@ func oneLine(s string) string {
 	}
 	return s
 }
+
+// demoHandler prints the agent's log compactly on the demo's output, so the
+// story reads in order: "agent: <message> key=value ...".
+type demoHandler struct {
+	w     io.Writer
+	level slog.Level
+	attrs []slog.Attr
+	mu    sync.Mutex
+}
+
+func (h *demoHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+
+func (h *demoHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString("agent: ")
+	if r.Level >= slog.LevelWarn {
+		b.WriteString(r.Level.String() + ": ")
+	}
+	b.WriteString(r.Message)
+	add := func(a slog.Attr) bool {
+		v := a.Value.String()
+		if v == "" {
+			return true
+		}
+		if strings.ContainsAny(v, " \t") {
+			v = strconv.Quote(oneLine(v))
+		}
+		fmt.Fprintf(&b, " %s=%s", a.Key, v)
+		return true
+	}
+	for _, a := range h.attrs {
+		add(a)
+	}
+	r.Attrs(add)
+	b.WriteByte('\n')
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := io.WriteString(h.w, b.String())
+	return err
+}
+
+func (h *demoHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &demoHandler{w: h.w, level: h.level, attrs: append(append([]slog.Attr(nil), h.attrs...), as...)}
+}
+
+func (h *demoHandler) WithGroup(string) slog.Handler { return h }
