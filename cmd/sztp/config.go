@@ -284,8 +284,9 @@ var listFlags = map[string]bool{
 
 func isListFlag(k string) bool { return listFlags[k] }
 
-// extraKeys are settings that are not flags of any command.
-var extraKeys = map[string]bool{"disable": true}
+// extraKeys are settings that are not flags of a subcommand: sztp.disable,
+// and the root's --log-level.
+var extraKeys = map[string]bool{"disable": true, "log-level": true}
 
 // notFromFiles are flags that make no sense in the config file or cmdline.
 var notFromFiles = map[string]bool{"config": true, "cmdline-file": true, "help": true}

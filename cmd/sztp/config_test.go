@@ -206,3 +206,16 @@ func FuzzParseCmdline(f *testing.F) {
 		}
 	})
 }
+
+func TestConfigLogLevel(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte("log-level: debug\nstate-dir: "+filepath.Join(dir, "st")+"\n"), 0o600)
+	out, errOut, code := execute(t, "status", "--json", "--config", cfg, "--cmdline-file", "")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, filepath.Join(dir, "st")) {
+		t.Errorf("state-dir from the config file not used:\n%s", out)
+	}
+}
