@@ -46,6 +46,7 @@ demo: build
 ## bench: benchmarks with ratios against baselines measured in the same run
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
+	GO=$(GO) scripts/bench-image $(BIN)
 
 ## fuzz: run every fuzz target for FUZZTIME each
 FUZZTIME ?= 20s
