@@ -4,11 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -240,11 +237,16 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 	}
 	var st *state.Store
 	scriptDir := filepath.Join(os.TempDir(), fmt.Sprintf("sztp-scripts-%d", os.Getpid()))
+	// Downloads are accepted from any image server (RFC 8572 download-uri):
+	// the SHA-256 in the onboarding information is what is trusted.
+	fetcher := &images.Fetcher{Logger: log}
 	if f.stateDir != "" {
 		if st, err = state.Open(f.stateDir); err != nil {
 			return client.Config{}, noop, err
 		}
 		scriptDir = filepath.Join(f.stateDir, "scripts")
+		// Partial downloads survive a crash or reboot and resume.
+		fetcher.StagingDir = filepath.Join(f.stateDir, "images")
 	}
 	hookOpts := boot.Options{Logger: log, Timeout: f.scriptTimeout}
 	var img boot.ImageInstaller
@@ -269,7 +271,7 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		ServerTrustAnchors:  serverAnchors,
 		VoucherTrustAnchors: voucherAnchors,
 		Sources:             []client.Source{client.URLSource{Label: "bootstrap-url", URLs: f.urls, Mode: client.Opportunistic}},
-		Images:              &images.Fetcher{Client: downloadClient(timeouts), Logger: log},
+		Images:              fetcher,
 		Image:               img,
 		Config:              cfgHook,
 		Scripts:             boot.NewScriptRunner(scriptDir, hookOpts),
@@ -289,20 +291,6 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 	}
 	log.Info("device identity", "serial-number", id.SerialNumber, "subject", id.Certificate.Subject.String(), "os-name", osName, "os-version", osVersion)
 	return cfg, func() { closeID() }, nil
-}
-
-// downloadClient fetches boot images. download-uri servers may be accepted
-// blindly (RFC 8572 download-uri description): integrity comes from the
-// image-verification hash, which images.Fetcher checks.
-func downloadClient(t client.Timeouts) *http.Client {
-	tr := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           (&net.Dialer{Timeout: t.Dial}).DialContext,
-		TLSHandshakeTimeout:   t.TLSHandshake,
-		ResponseHeaderTimeout: t.ResponseHeader,
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12},
-	}
-	return &http.Client{Transport: tr}
 }
 
 // clockUntrusted interprets --clock.
