@@ -36,23 +36,6 @@ func lastLineWith(s, prefix string) string {
 	return last
 }
 
-// Issue 2 acceptance: `sztp demo` exits 0 and its last progress report is
-// bootstrap-complete.
-func TestDemo(t *testing.T) {
-	out, errOut, code := execute(t, "demo", "--log-level", "warn")
-	if code != 0 {
-		t.Fatalf("sztp demo exited %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
-	if got := lastLineWith(out, "progress: "); got != "progress: bootstrap-complete" {
-		t.Errorf("last progress line %q, want bootstrap-complete\n%s", got, out)
-	}
-	for _, want := range []string{"progress: bootstrap-initiated", "progress: pre-script-complete", "progress: config-complete", "progress: post-script-complete", "summary: success"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("demo output lacks %q\n%s", want, out)
-		}
-	}
-}
-
 // exitCode maps an error to the exit code as main's run does.
 func exitCode(err error) int {
 	var ee exitError
@@ -64,15 +47,4 @@ func exitCode(err error) int {
 		return exitUsage
 	}
 	return exitFailure
-}
-
-// `sztp demo --encoding xml` speaks RESTCONF XML end to end.
-func TestDemoXML(t *testing.T) {
-	out, errOut, code := execute(t, "demo", "--encoding", "xml", "--log-level", "warn")
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
-	if got := lastLineWith(out, "progress: "); got != "progress: bootstrap-complete" {
-		t.Errorf("last progress line %q", got)
-	}
 }

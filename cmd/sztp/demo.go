@@ -1,3 +1,9 @@
+//go:build !sztp_nodemo
+
+// The demo embeds a bootstrap server and a PKI generator (about half a MiB);
+// firmware builds that must stay small can leave it out with
+// -tags sztp_nodemo.
+
 package main
 
 import (
