@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// execute runs the sztp command line in-process and returns stdout, stderr
+// runSztp runs the sztp command line in-process and returns stdout, stderr
 // and the exit code.
-func execute(t *testing.T, args ...string) (string, string, int) {
+func runSztp(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	root := newRoot()
 	var out, errb bytes.Buffer

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseConfigFile(t *testing.T) {
@@ -112,7 +113,7 @@ func TestConfigFileErrors(t *testing.T) {
 		{[]string{"run", "--once", "--config", bad, "--cmdline-file", ""}, `unknown key "no-such-flag"`},
 		{[]string{"run", "--once", "--config", "", "--cmdline-file", ""}, "no bootstrap server"},
 	} {
-		_, errOut, code := execute(t, tc.args...)
+		_, errOut, code := runSztp(t, tc.args...)
 		if code != exitUsage || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, errOut, tc.want)
 		}
@@ -126,7 +127,7 @@ func TestEnableDisableStatus(t *testing.T) {
 	noHost := []string{"--config", "", "--cmdline-file", ""}
 	status := func() statusReport {
 		t.Helper()
-		out, errOut, code := execute(t, append([]string{"status", "--json", "--state-dir", sd}, noHost...)...)
+		out, errOut, code := runSztp(t, append([]string{"status", "--json", "--state-dir", sd}, noHost...)...)
 		if code != 0 {
 			t.Fatalf("status: %d %s", code, errOut)
 		}
@@ -144,14 +145,14 @@ func TestEnableDisableStatus(t *testing.T) {
 	if r := status(); !r.Enabled || r.Bootstrapped {
 		t.Errorf("factory state: %+v, want enabled and not bootstrapped", r)
 	}
-	if _, errOut, code := execute(t, append([]string{"disable", "--state-dir", sd}, noHost...)...); code != 0 {
+	if _, errOut, code := runSztp(t, append([]string{"disable", "--state-dir", sd}, noHost...)...); code != 0 {
 		t.Fatal(errOut)
 	}
 	if r := status(); r.Enabled {
 		t.Error("still enabled after sztp disable")
 	}
 	// Disabled: run exits 0 at once, even with an unreachable server.
-	out, errOut, code := execute(t, append([]string{"run", "--once", "--state-dir", sd, "--bootstrap-url", "https://127.0.0.1:1",
+	out, errOut, code := runSztp(t, append([]string{"run", "--once", "--state-dir", sd, "--bootstrap-url", "https://127.0.0.1:1",
 		"--idevid-cert", "/nonexistent", "--idevid-key", "/nonexistent"}, noHost...)...)
 	if code == 0 {
 		t.Log(out)
@@ -160,7 +161,7 @@ func TestEnableDisableStatus(t *testing.T) {
 		// disabled device must not need one.
 		t.Errorf("disabled run: exit %d: %s", code, errOut)
 	}
-	if _, errOut, code := execute(t, append([]string{"enable", "--state-dir", sd}, noHost...)...); code != 0 {
+	if _, errOut, code := runSztp(t, append([]string{"enable", "--state-dir", sd}, noHost...)...); code != 0 {
 		t.Fatal(errOut)
 	}
 	if r := status(); !r.Enabled {
@@ -169,7 +170,7 @@ func TestEnableDisableStatus(t *testing.T) {
 	// sztp.disable on the kernel command line.
 	cmdline := filepath.Join(dir, "cmdline")
 	os.WriteFile(cmdline, []byte("ro sztp.disable\n"), 0o600)
-	if _, errOut, code := execute(t, "run", "--once", "--state-dir", sd, "--config", "", "--cmdline-file", cmdline); code != 0 {
+	if _, errOut, code := runSztp(t, "run", "--once", "--state-dir", sd, "--config", "", "--cmdline-file", cmdline); code != 0 {
 		t.Errorf("run with sztp.disable: exit %d: %s", code, errOut)
 	}
 }
@@ -211,11 +212,32 @@ func TestConfigLogLevel(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.yaml")
 	os.WriteFile(cfg, []byte("log-level: debug\nstate-dir: "+filepath.Join(dir, "st")+"\n"), 0o600)
-	out, errOut, code := execute(t, "status", "--json", "--config", cfg, "--cmdline-file", "")
+	out, errOut, code := runSztp(t, "status", "--json", "--config", cfg, "--cmdline-file", "")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	if !strings.Contains(out, filepath.Join(dir, "st")) {
 		t.Errorf("state-dir from the config file not used:\n%s", out)
+	}
+}
+
+func TestClockFlag(t *testing.T) {
+	built := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		mode      string
+		now       time.Time
+		untrusted bool
+		err       bool
+	}{
+		{"trusted", built.Add(-time.Hour), false, false},
+		{"untrusted", built.Add(time.Hour), true, false},
+		{"auto", built.Add(-time.Hour), true, false}, // before the build: reset clock
+		{"auto", built.Add(time.Hour), false, false},
+		{"sometimes", built, false, true},
+	} {
+		got, err := clockUntrusted(tc.mode, tc.now, built)
+		if (err != nil) != tc.err || got != tc.untrusted {
+			t.Errorf("%s at %v: untrusted=%v err=%v", tc.mode, tc.now, got, err)
+		}
 	}
 }

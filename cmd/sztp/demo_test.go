@@ -10,7 +10,7 @@ import (
 // Issue 2 acceptance: `sztp demo` exits 0 and its last progress report is
 // bootstrap-complete.
 func TestDemo(t *testing.T) {
-	out, errOut, code := execute(t, "demo", "--log-level", "warn")
+	out, errOut, code := runSztp(t, "demo", "--log-level", "warn")
 	if code != 0 {
 		t.Fatalf("sztp demo exited %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -26,7 +26,7 @@ func TestDemo(t *testing.T) {
 
 // `sztp demo --encoding xml` speaks RESTCONF XML end to end.
 func TestDemoXML(t *testing.T) {
-	out, errOut, code := execute(t, "demo", "--encoding", "xml", "--log-level", "warn")
+	out, errOut, code := runSztp(t, "demo", "--encoding", "xml", "--log-level", "warn")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}

@@ -34,7 +34,7 @@ func TestGetJSON(t *testing.T) {
 		anchors []string
 		trusted bool
 	}{{[]string{"--server-trust-anchor", files["ca.pem"]}, true}, {nil, false}} {
-		out, errOut, code := execute(t, append(append(base, "--json"), tc.anchors...)...)
+		out, errOut, code := runSztp(t, append(append(base, "--json"), tc.anchors...)...)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
@@ -49,7 +49,7 @@ func TestGetJSON(t *testing.T) {
 			t.Errorf("conveyed-information %s", rep.ConveyedInformation)
 		}
 	}
-	out, _, code := execute(t, append(base, "--server-trust-anchor", filepath.Join(dir, "ca.pem"))...)
+	out, _, code := runSztp(t, append(base, "--server-trust-anchor", filepath.Join(dir, "ca.pem"))...)
 	if code != 0 || !strings.Contains(out, "trusted: true") || !strings.Contains(out, "sztp.example") {
 		t.Errorf("text output (exit %d):\n%s", code, out)
 	}

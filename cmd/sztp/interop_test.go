@@ -97,7 +97,7 @@ func TestInteropPythonServer(t *testing.T) {
 	files := interopPKI(t, dir)
 	port, reportLog := startInterop(t, dir, files)
 	img, cfg, stateDir := filepath.Join(dir, "IMG"), filepath.Join(dir, "CFG"), filepath.Join(dir, "D")
-	out, errOut, code := execute(t, "run", "--once",
+	out, errOut, code := runSztp(t, "run", "--once",
 		"--bootstrap-url", "https://127.0.0.1:"+port,
 		"--server-trust-anchor", files["bundle.pem"],
 		"--idevid-cert", files["device.pem"], "--idevid-key", files["device.key"],
@@ -144,7 +144,7 @@ func TestInteropPythonServer(t *testing.T) {
 	}
 	// Run-once: a second run exits 0 without contacting the server.
 	n := len(types)
-	if _, _, code := execute(t, "run", "--once", "--bootstrap-url", "https://127.0.0.1:"+port,
+	if _, _, code := runSztp(t, "run", "--once", "--bootstrap-url", "https://127.0.0.1:"+port,
 		"--idevid-cert", files["device.pem"], "--idevid-key", files["device.key"], "--state-dir", stateDir,
 		"--config", "", "--cmdline-file", ""); code != 0 {
 		t.Errorf("second run exited %d", code)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/sztp/sztp/internal/backoff"
 	"github.com/sztp/sztp/internal/entropy"
 	"github.com/sztp/sztp/internal/state"
+	"github.com/sztp/sztp/trust"
 )
 
 func init() { register(newRunCmd) }
@@ -202,12 +202,14 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 			return client.Config{}, noop, usagef("--bootstrap-url: %v", err)
 		}
 	}
-	clockUntrusted, err := clockUntrusted(f.clock, time.Now(), buildTime())
+	clockUntrusted, err := clockUntrusted(f.clock, time.Now(), trust.BuildTime())
 	if err != nil {
 		return client.Config{}, noop, err
 	}
 	if clockUntrusted {
-		log.Warn("clock treated as untrusted: voucher and certificate time checks are skipped (RFC 8572 9.1)", "clock", f.clock)
+		log.Warn("clock treated as untrusted: voucher and certificate time checks are skipped (RFC 8572 9.1)", "clock", f.clock, "now", time.Now().UTC().Format(time.RFC3339), "built", trust.BuildTime().Format(time.RFC3339))
+	} else {
+		log.Debug("clock trusted for voucher and certificate time checks", "clock", f.clock)
 	}
 	serverAnchors, err := loadAnchors("server-trust-anchor", f.id.serverTrustAnchors)
 	if err != nil {
@@ -301,23 +303,9 @@ func clockUntrusted(mode string, now, built time.Time) (bool, error) {
 	case "untrusted":
 		return true, nil
 	case "auto", "":
-		return !built.IsZero() && now.Before(built), nil
+		return !trust.ClockTrustworthy(now, built), nil
 	}
 	return false, usagef("--clock %q: want trusted, untrusted or auto", mode)
-}
-
-// buildTime is the commit time of the binary (vcs.time), or a floor.
-func buildTime() time.Time {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.time" {
-				if t, err := time.Parse(time.RFC3339, s.Value); err == nil {
-					return t
-				}
-			}
-		}
-	}
-	return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 }
 
 // readOSRelease returns NAME and VERSION_ID (or VERSION) of an os-release file.

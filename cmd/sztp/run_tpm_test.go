@@ -37,7 +37,7 @@ func TestRunWithTPMIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "CFG")
-	out, errOut, code := execute(t, "run", "--once", "--tpm", sw.Path,
+	out, errOut, code := runSztp(t, "run", "--once", "--tpm", sw.Path,
 		"--bootstrap-url", s.URL, "--server-trust-anchor", files["ca.pem"],
 		"--state-dir", filepath.Join(dir, "state"), "--config-hook", "file:"+cfg,
 		"--config", "", "--cmdline-file", "", "--os-release", "")
