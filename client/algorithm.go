@@ -162,7 +162,13 @@ func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, no
 	}
 	if res.Signed {
 		at.trustState = true // C15
-		a.log.Info("signed data validated", "owner", subjectOf(res.OwnerCertificate), "encrypted", res.Encrypted, "clock-checks-skipped", res.ClockSkipped)
+		attrs := []any{"owner", subjectOf(res.OwnerCertificate), "encrypted", res.Encrypted, "clock-checks-skipped", res.ClockSkipped}
+		if v := res.Voucher; v != nil {
+			attrs = append(attrs, "voucher-serial-number", v.SerialNumber, "assertion", v.Assertion, "nonce-bound", v.Nonce != nil)
+		}
+		a.log.Info("signed data validated: voucher, owner certificate and signature", attrs...)
+	} else if res.Encrypted {
+		a.log.Info("encrypted unsigned data decrypted")
 	}
 	enc, err := contentEncoding(res)
 	if err != nil {
@@ -216,6 +222,7 @@ func (at *attempt) redirect(ctx context.Context, ri *conveyed.RedirectInformatio
 		return nil, fmt.Errorf("%w (%d)", ErrRedirectDepth, a.cfg.MaxRedirectDepth)
 	}
 	trusted := at.trustState
+	a.log.Info("following redirect information", "servers", len(ri.BootstrapServers), "trusted", trusted, "depth", depth+1)
 	var errs []error
 	for _, bs := range ri.BootstrapServers {
 		base := ServerURLFor(bs.Address, bs.EffectivePort())

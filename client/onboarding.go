@@ -283,7 +283,7 @@ func (at *attempt) bootImage(ctx context.Context, r *reporter, bi *conveyed.Boot
 	if err != nil {
 		return nil, fmt.Errorf("downloading the boot image: %w", err)
 	}
-	a.log.Info("boot image downloaded and verified", "uri", res.URI, "bytes", res.Size)
+	a.log.Debug("boot image downloaded and verified", "uri", res.URI, "bytes", res.Size)
 	inst, err := a.cfg.Image.InstallImage(ctx, boot.Image{Path: res.Path, OSName: bi.OSName, OSVersion: bi.OSVersion})
 	if err != nil {
 		return nil, fmt.Errorf("installing the boot image: %w", err)

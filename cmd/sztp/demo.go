@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,7 +25,7 @@ import (
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/client/sztptest"
 	"github.com/sztp/sztp/internal/state"
-	"github.com/sztp/sztp/trust"
+	"github.com/sztp/sztp/trust/trusttest"
 )
 
 func init() { register(newDemoCmd) }
@@ -44,7 +45,7 @@ the last report is bootstrap-complete. Nothing outside the temporary
 directory is touched; it is removed at exit unless --keep.`
 
 func newDemoCmd() *cobra.Command {
-	var keep bool
+	var keep, encrypt bool
 	var encoding string
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -52,11 +53,12 @@ func newDemoCmd() *cobra.Command {
 		Long:  demoLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd, keep, encoding)
+			return runDemo(cmd, keep, encrypt, encoding)
 		},
 	}
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary directory (its path is printed)")
-	cmd.Flags().StringVar(&encoding, "encoding", "json", "RESTCONF encoding: json or xml")
+	cmd.Flags().StringVar(&encoding, "encoding", "json", "RESTCONF and conveyed-information encoding: json or xml")
+	cmd.Flags().BoolVar(&encrypt, "encrypt", false, "also encrypt the signed artifacts to the device certificate (ECDH)")
 	return cmd
 }
 
@@ -66,6 +68,9 @@ type demo struct {
 	files      map[string]string
 	redirect   *sztptest.Server
 	onboarding *sztptest.Server
+	owner      *trusttest.PKI
+	enc        conveyed.Encoding
+	encrypt    bool
 	fileSrv    *sztptest.FileServer
 	image      []byte
 	stdout     io.Writer
@@ -73,7 +78,11 @@ type demo struct {
 	last       conveyed.ProgressType
 }
 
-func runDemo(cmd *cobra.Command, keep bool, encoding string) error {
+func runDemo(cmd *cobra.Command, keep, encrypt bool, encoding string) error {
+	enc, err := conveyed.ParseEncoding(encoding)
+	if err != nil {
+		return usagef("--encoding: %v", err)
+	}
 	w := cmd.OutOrStdout()
 	lvl := slog.LevelInfo
 	if s, err := cmd.Flags().GetString("log-level"); err == nil && cmd.Flags().Changed("log-level") {
@@ -89,7 +98,7 @@ func runDemo(cmd *cobra.Command, keep bool, encoding string) error {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	d := &demo{dir: dir, out: filepath.Join(dir, "device"), stdout: w, log: log}
+	d := &demo{dir: dir, out: filepath.Join(dir, "device"), stdout: w, log: log, enc: enc, encrypt: encrypt}
 	if err := d.setup(); err != nil {
 		return err
 	}
@@ -117,6 +126,10 @@ func runDemo(cmd *cobra.Command, keep bool, encoding string) error {
 	f.id.idevidCert = d.files["device.pem"]
 	f.id.idevidKey = d.files["device.key"]
 	f.id.serverTrustAnchors = []string{d.files["ca.pem"]}
+	f.id.voucherTrustAnchors = []string{d.files["voucher-ca.pem"]}
+	if encrypt {
+		f.id.decryptionKey = d.files["device.key"]
+	}
 	fmt.Fprintf(w, "device %s runs DemoOS 1.0; bootstrap server %s\n", demoSerial, d.redirect.URL)
 
 	cfg, closeFn, err := f.agentConfig(cmd.Context(), log)
@@ -197,24 +210,33 @@ func (d *demo) setup() error {
 		Configuration:           []byte("hostname demo-device\ninterface eth0\n  ip address dhcp\n"),
 		PostConfigurationScript: marker("post-script.marker"),
 	}}
-	d.onboarding.SetResponse(demoSerial, &sztptest.Response{Conveyed: onb, ReportingLevel: conveyed.Verbose})
+
+	// The onboarding server answers with signed data: the owner signs the
+	// onboarding information, the manufacturer's voucher (bound to the
+	// request's nonce) pins the owner CA for this serial number.
+	if d.owner, err = trusttest.New(); err != nil {
+		return err
+	}
+	d.files["voucher-ca.pem"] = filepath.Join(pkiDir, "voucher-ca.pem")
+	if err := os.WriteFile(d.files["voucher-ca.pem"], pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d.owner.ManufacturerCA.Cert.Raw}), 0o600); err != nil {
+		return err
+	}
+	so := sztptest.SignedOptions{PKI: d.owner, Serial: demoSerial, Nonce: true, Encoding: d.enc, ReportingLevel: conveyed.Verbose}
+	if d.encrypt {
+		so.EncryptTo = d.pki.Device.Cert
+	}
+	d.onboarding.SetResponse(demoSerial, &sztptest.Response{Build: sztptest.Signed(onb, so)})
 
 	// The redirect server points at the onboarding server, with a trust
-	// anchor for it (C47) when the trust package can read certs-only CMS.
-	entry := conveyed.BootstrapServer{Address: d.onboarding.Host, Port: d.onboarding.Port}
-	if ta, err := sztptest.CertsOnly(d.pki.ServerCA.Cert); err == nil {
-		if _, perr := trust.ParseCertsOnly(ta); perr == nil {
-			entry.TrustAnchor = ta
-		} else {
-			// Until trust.ParseCertsOnly lands, the onboarding server is
-			// also configured directly, so the demo still completes.
-			d.log.Warn("trust anchors in redirect information not supported yet; the demo skips the redirect", "err", perr)
-			d.redirect.SetResponse(demoSerial, &sztptest.Response{Conveyed: onb, ReportingLevel: conveyed.Verbose})
-			return nil
-		}
+	// anchor that authenticates it (C47).
+	ta, err := sztptest.CertsOnly(d.pki.ServerCA.Cert)
+	if err != nil {
+		return err
 	}
-	d.redirect.SetResponse(demoSerial, &sztptest.Response{Conveyed: &conveyed.ConveyedInformation{
-		Redirect: &conveyed.RedirectInformation{BootstrapServers: []conveyed.BootstrapServer{entry}},
+	d.redirect.SetResponse(demoSerial, &sztptest.Response{ContentEncoding: d.enc, Conveyed: &conveyed.ConveyedInformation{
+		Redirect: &conveyed.RedirectInformation{BootstrapServers: []conveyed.BootstrapServer{
+			{Address: d.onboarding.Host, Port: d.onboarding.Port, TrustAnchor: ta},
+		}},
 	}})
 	return nil
 }
