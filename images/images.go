@@ -10,7 +10,6 @@ import (
 	"hash"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sztp/sztp/internal/atomicfile"
+	"github.com/sztp/sztp/internal/httpx"
 )
 
 // Request describes one image to fetch.
@@ -56,9 +56,10 @@ const (
 
 // Fetcher downloads and verifies images. The zero value is usable.
 type Fetcher struct {
-	// Client is used for every request. nil means a client with connect,
-	// TLS and response-header timeouts, no proxy, and the TLS policy below.
-	Client  *http.Client
+	// Client is used for every request. nil means an httpx.Client with
+	// connect, TLS and response-header timeouts, no proxy, up to 5 HTTP
+	// redirects, and the TLS policy below.
+	Client  Doer
 	MaxSize int64 // bytes; 0 means no limit
 	Logger  *slog.Logger
 
@@ -121,9 +122,6 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Result, error) {
 	}
 	defer st.close()
 	r := &run{f: f, st: st, req: req, client: f.client(), log: f.logger(), prog: f.Progress}
-	if f.Client == nil {
-		defer r.client.CloseIdleConnections()
-	}
 	if r.prog == nil {
 		r.prog = LogProgress(f.Logger)
 	}
@@ -158,7 +156,12 @@ func (f *Fetcher) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func (f *Fetcher) client() *http.Client {
+// Doer sends HTTP requests: an *http.Client or an *httpx.Client.
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+func (f *Fetcher) client() Doer {
 	if f.Client != nil {
 		return f.Client
 	}
@@ -168,15 +171,13 @@ func (f *Fetcher) client() *http.Client {
 	} else {
 		tc.InsecureSkipVerify = true // integrity from the SHA-256 (RFC 8572 download-uri)
 	}
-	return &http.Client{Transport: &http.Transport{
-		Proxy:                 nil,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       tc,
+	return &httpx.Client{
+		TLSConfig:             tc,
+		DialTimeout:           30 * time.Second,
 		TLSHandshakeTimeout:   30 * time.Second,
 		ResponseHeaderTimeout: 60 * time.Second,
-		DisableCompression:    true,
-		MaxIdleConnsPerHost:   1,
-	}}
+		MaxRedirects:          5,
+	}
 }
 
 // run is one Fetch.
@@ -184,7 +185,7 @@ type run struct {
 	f      *Fetcher
 	st     *stage
 	req    Request
-	client *http.Client
+	client Doer
 	log    *slog.Logger
 	prog   Progress
 }
