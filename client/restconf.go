@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -154,11 +155,9 @@ type Conn struct {
 	timeouts Timeouts
 	log      *slog.Logger
 
-	mu       sync.Mutex
-	trusted  bool
-	pending  net.Conn // the first TLS connection, handed to the transport
-	verified bool     // whether the first handshake verified
-	hc       *http.Client
+	mu      sync.Mutex
+	trusted bool
+	pending net.Conn // the first TLS connection, used by the first request
 }
 
 // ConnConfig parameterises Dial.
@@ -203,35 +202,29 @@ func Dial(ctx context.Context, base *url.URL, addr string, cfg ConnConfig) (*Con
 	if err != nil {
 		return nil, err
 	}
-	c.pending, c.verified, c.trusted = conn, verified, verified
-	tr := &http.Transport{
-		DialTLSContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			c.mu.Lock()
-			if p := c.pending; p != nil {
-				c.pending = nil
-				c.mu.Unlock()
-				return p, nil
-			}
-			mode := c.mode
-			if c.trusted {
-				mode = Verify // a later connection must be as trusted as the first
-			}
-			c.mu.Unlock()
-			conn, _, err := c.dialTLS(ctx, mode)
-			return conn, err
-		},
-		ResponseHeaderTimeout: c.timeouts.ResponseHeader,
-		MaxIdleConnsPerHost:   1,
-		IdleConnTimeout:       30 * time.Second,
-		DisableCompression:    true,
-	}
-	c.hc = &http.Client{
-		Transport: tr,
-		// Never follow HTTP redirects: SZTP redirection happens only
-		// through redirect-information (digest 4.5).
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	c.pending, c.trusted = conn, verified
 	return c, nil
+}
+
+// conn returns a connection for one request: the first one dialled by
+// Dial, then fresh ones that must be as trusted as the first. Requests are
+// one per connection (HTTP/1.1, Connection: close): a bootstrap makes a
+// handful of them, and net/http's pooling Transport (with HTTP/2) would
+// cost more binary than it saves time.
+func (c *Conn) conn(ctx context.Context) (net.Conn, error) {
+	c.mu.Lock()
+	if p := c.pending; p != nil {
+		c.pending = nil
+		c.mu.Unlock()
+		return p, nil
+	}
+	mode := c.mode
+	if c.trusted {
+		mode = Verify
+	}
+	c.mu.Unlock()
+	conn, _, err := c.dialTLS(ctx, mode)
+	return conn, err
 }
 
 // Trusted reports whether the server's certificate was authenticated to a
@@ -241,7 +234,7 @@ func (c *Conn) Trusted() bool { return c.trusted }
 // Base returns the RESTCONF root URL of the server.
 func (c *Conn) Base() *url.URL { return c.base }
 
-// Close releases the connections.
+// Close releases the unused first connection, if any.
 func (c *Conn) Close() {
 	c.mu.Lock()
 	if c.pending != nil {
@@ -249,9 +242,6 @@ func (c *Conn) Close() {
 		c.pending = nil
 	}
 	c.mu.Unlock()
-	if c.hc != nil {
-		c.hc.CloseIdleConnections()
-	}
 }
 
 func (c *Conn) dialTLS(ctx context.Context, mode TLSMode) (net.Conn, bool, error) {
@@ -421,17 +411,43 @@ func (c *Conn) post(ctx context.Context, rpc string, body []byte) (int, []byte, 
 	}
 	req.Header.Set("Content-Type", c.enc.MediaType())
 	req.Header.Set("Accept", c.enc.MediaType())
+	req.Header.Set("User-Agent", "sztp")
+	req.Close = true
 	if c.password != "" && c.trusted && c.id != nil {
 		req.SetBasicAuth(c.id.SerialNumber, c.password)
 	}
-	resp, err := c.hc.Do(req)
+	conn, err := c.conn(ctx)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("%s to %s: %w", rpc, c.base.Host, err)
 	}
+	defer conn.Close()
+	// The context bounds everything: closing the connection unblocks I/O.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	fail := func(what string, err error) (int, []byte, http.Header, error) {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+		}
+		return 0, nil, nil, fmt.Errorf("%s to %s: %s: %w", rpc, c.base.Host, what, err)
+	}
+	bw := bufio.NewWriter(conn)
+	if err := req.Write(bw); err != nil {
+		return fail("writing request", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fail("writing request", err)
+	}
+	// Redirects (3xx) are returned as they are, never followed (digest 4.5).
+	conn.SetReadDeadline(time.Now().Add(c.timeouts.ResponseHeader))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		return fail("reading response headers", err)
+	}
+	conn.SetReadDeadline(time.Time{})
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxSize+1))
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("%s from %s: reading response: %w", rpc, c.base.Host, err)
+		return fail("reading response", err)
 	}
 	if int64(len(data)) > c.maxSize {
 		return 0, nil, nil, fmt.Errorf("%s from %s: response larger than %d bytes", rpc, c.base.Host, c.maxSize)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 	"testing"
 )
@@ -34,17 +33,4 @@ func lastLineWith(s, prefix string) string {
 		}
 	}
 	return last
-}
-
-// exitCode maps an error to the exit code as main's run does.
-func exitCode(err error) int {
-	var ee exitError
-	if errors.As(err, &ee) {
-		return ee.code
-	}
-	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
-		return exitUsage
-	}
-	return exitFailure
 }

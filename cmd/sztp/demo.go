@@ -20,10 +20,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/spf13/cobra"
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/client/sztptest"
+	"github.com/sztp/sztp/internal/cli"
 	"github.com/sztp/sztp/internal/state"
 	"github.com/sztp/sztp/trust/trusttest"
 )
@@ -44,15 +44,15 @@ every progress report the server received and a summary, and exits 0 when
 the last report is bootstrap-complete. Nothing outside the temporary
 directory is touched; it is removed at exit unless --keep.`
 
-func newDemoCmd() *cobra.Command {
+func newDemoCmd() *cli.Command {
 	var keep, encrypt bool
 	var encoding string
-	cmd := &cobra.Command{
+	cmd := &cli.Command{
 		Use:   "demo",
 		Short: "full bootstrap (redirect, image, scripts, config) against an embedded server, in a temporary directory",
 		Long:  demoLong,
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args:  cli.NoArgs,
+		RunE: func(cmd *cli.Command, _ []string) error {
 			return runDemo(cmd, keep, encrypt, encoding)
 		},
 	}
@@ -78,7 +78,7 @@ type demo struct {
 	last       conveyed.ProgressType
 }
 
-func runDemo(cmd *cobra.Command, keep, encrypt bool, encoding string) error {
+func runDemo(cmd *cli.Command, keep, encrypt bool, encoding string) error {
 	enc, err := conveyed.ParseEncoding(encoding)
 	if err != nil {
 		return usagef("--encoding: %v", err)

@@ -3,24 +3,24 @@ package main
 import (
 	"fmt"
 
-	"github.com/spf13/cobra"
+	"github.com/sztp/sztp/internal/cli"
 	"github.com/sztp/sztp/internal/state"
 )
 
 func init() { register(newEnableCmd) }
 
-func newEnableCmd() *cobra.Command {
+func newEnableCmd() *cli.Command {
 	return newFlagCmd("enable", true, "turn SZTP on (the factory default) and re-arm run-once, so that `sztp run` bootstraps again")
 }
 
 // newFlagCmd is `sztp enable` or `sztp disable` (RFC 8572 5.1 item 1, C1).
-func newFlagCmd(name string, on bool, short string) *cobra.Command {
+func newFlagCmd(name string, on bool, short string) *cli.Command {
 	var stateDir, cfgFile, cmdline string
-	cmd := &cobra.Command{
+	cmd := &cli.Command{
 		Use:   name,
 		Short: short,
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args:  cli.NoArgs,
+		RunE: func(cmd *cli.Command, _ []string) error {
 			if err := applySharedLayers(cmd); err != nil {
 				return err
 			}

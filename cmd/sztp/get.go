@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/spf13/cobra"
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/client/conveyed"
+	"github.com/sztp/sztp/internal/cli"
 )
 
 func init() { register(newGetCmd) }
@@ -29,15 +29,15 @@ type getReport struct {
 	ConveyedInformation json.RawMessage `json:"conveyed-information,omitempty"`
 }
 
-func newGetCmd() *cobra.Command {
+func newGetCmd() *cli.Command {
 	f := &runFlags{}
 	var url string
 	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := &cli.Command{
 		Use:   "get --url URL",
 		Short: "one get-bootstrapping-data call, decoded and verified (for debugging a server)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args:  cli.NoArgs,
+		RunE: func(cmd *cli.Command, _ []string) error {
 			if url == "" {
 				return usagef("--url is required")
 			}

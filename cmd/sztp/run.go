@@ -11,13 +11,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/sztp/sztp/boot"
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/images"
 	"github.com/sztp/sztp/internal/backoff"
+	"github.com/sztp/sztp/internal/cli"
 	"github.com/sztp/sztp/internal/entropy"
 	"github.com/sztp/sztp/internal/state"
 	"github.com/sztp/sztp/trust"
@@ -106,14 +106,14 @@ sztp.disable on the kernel command line) turns SZTP off.
 Settings: flags win over the kernel command line (sztp.<flag>=value), which
 wins over the config file (--config).`
 
-func newRunCmd() *cobra.Command {
+func newRunCmd() *cli.Command {
 	f := &runFlags{}
-	cmd := &cobra.Command{
+	cmd := &cli.Command{
 		Use:   "run",
 		Short: "bootstrap this device (loops until success unless --once)",
 		Long:  runLong,
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args:  cli.NoArgs,
+		RunE: func(cmd *cli.Command, _ []string) error {
 			l, err := loadLayers(cmd, flagNames(cmd))
 			if err != nil {
 				return err
@@ -133,7 +133,7 @@ func newRunCmd() *cobra.Command {
 	return cmd
 }
 
-func (f *runFlags) run(ctx context.Context, cmd *cobra.Command, log *slog.Logger) error {
+func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) error {
 	// C1: a disabled or already bootstrapped device needs nothing else,
 	// not even its identity.
 	if f.stateDir != "" {

@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/spf13/cobra"
+	"github.com/sztp/sztp/internal/cli"
 	"github.com/sztp/sztp/internal/state"
 )
 
@@ -23,15 +23,15 @@ type statusReport struct {
 	Journal       []state.Entry        `json:"journal"`
 }
 
-func newStatusCmd() *cobra.Command {
+func newStatusCmd() *cli.Command {
 	var stateDir, cfgFile, cmdline string
 	var asJSON bool
 	var last int
-	cmd := &cobra.Command{
+	cmd := &cli.Command{
 		Use:   "status",
 		Short: "show what the state directory says (enabled, bootstrapped, last run, progress journal)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args:  cli.NoArgs,
+		RunE: func(cmd *cli.Command, _ []string) error {
 			if err := applySharedLayers(cmd); err != nil {
 				return err
 			}
@@ -125,7 +125,7 @@ func printStatus(w io.Writer, r *statusReport) {
 // applySharedLayers applies the config file and kernel command line to a
 // command other than run (e.g. for state-dir); keys are validated against
 // run's flags, the superset.
-func applySharedLayers(cmd *cobra.Command) error {
+func applySharedLayers(cmd *cli.Command) error {
 	l, err := loadLayers(cmd, flagNames(newRunCmd(), cmd))
 	if err != nil {
 		return err
