@@ -44,6 +44,11 @@ func interopPKI(t *testing.T, dir string) map[string]string {
 		files[name] = path
 	}
 	write("bundle.pem", append(p.ServerCA.CertPEM(), inter.CertPEM()...)) // root plus intermediate
+	cms, err := sztptest.CertsOnly(p.ServerCA.Cert, inter.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("bundle.p7b", cms) // the same as a certs-only CMS (DER)
 	write("interop-server.pem", srv.CertPEM())
 	write("interop-server.key", srv.KeyPEM())
 	write("password", []byte("interop-secret\n"))
@@ -91,15 +96,27 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // Issue 2 acceptance: `sztp run --once` with exactly the documented flags
-// bootstraps against an RFC 8572 server this project did not write.
+// bootstraps against an RFC 8572 server this project did not write; the
+// server trust anchor is a PEM bundle (root plus intermediate) or the same
+// chain as a certs-only CMS.
 func TestInteropPythonServer(t *testing.T) {
 	dir := t.TempDir()
 	files := interopPKI(t, dir)
 	port, reportLog := startInterop(t, dir, files)
+	for _, anchor := range []string{"bundle.pem", "bundle.p7b"} {
+		t.Run(anchor, func(t *testing.T) {
+			os.Remove(reportLog)
+			interopRun(t, files, port, reportLog, files[anchor])
+		})
+	}
+}
+
+func interopRun(t *testing.T, files map[string]string, port, reportLog, anchor string) {
+	dir := t.TempDir()
 	img, cfg, stateDir := filepath.Join(dir, "IMG"), filepath.Join(dir, "CFG"), filepath.Join(dir, "D")
 	out, errOut, code := runSztp(t, "run", "--once",
 		"--bootstrap-url", "https://127.0.0.1:"+port,
-		"--server-trust-anchor", files["bundle.pem"],
+		"--server-trust-anchor", anchor,
 		"--idevid-cert", files["device.pem"], "--idevid-key", files["device.key"],
 		"--password-file", files["password"], "--state-dir", stateDir,
 		"--image-hook", "file:"+img, "--config-hook", "file:"+cfg,
