@@ -51,6 +51,7 @@ type runFlags struct {
 	backoffInitial  time.Duration
 	backoffMax      time.Duration
 	entropyTimeout  time.Duration
+	dryRun          bool
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet) {
@@ -76,6 +77,7 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.Int64Var(&f.maxResponseSize, "max-response-size", client.DefaultMaxResponseSize, "largest response body accepted, in bytes")
 	fs.DurationVar(&f.backoffInitial, "retry-initial", 5*time.Second, "first wait between passes over the sources (doubles, with 25% jitter)")
 	fs.DurationVar(&f.backoffMax, "retry-max", 5*time.Minute, "longest wait between passes over the sources")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "do everything except rebooting or kexec-ing into a new image (the reboot is logged)")
 	fs.DurationVar(&f.entropyTimeout, "entropy-timeout", 2*time.Minute, "how long to wait for the kernel random pool before going on anyway (early boot)")
 }
 
@@ -250,7 +252,7 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		// Partial downloads survive a crash or reboot and resume.
 		fetcher.StagingDir = filepath.Join(f.stateDir, "images")
 	}
-	hookOpts := boot.Options{Logger: log, Timeout: f.scriptTimeout}
+	hookOpts := boot.Options{Logger: log, Timeout: f.scriptTimeout, DryRun: f.dryRun}
 	var img boot.ImageInstaller
 	if f.imageHook != "" {
 		if img, err = boot.NewImageHook(f.imageHook, hookOpts); err != nil {
