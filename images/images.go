@@ -10,7 +10,6 @@ import (
 	"hash"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -156,9 +155,9 @@ func (f *Fetcher) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// Doer sends HTTP requests: an *http.Client or an *httpx.Client.
+// Doer sends HTTP requests (an *httpx.Client).
 type Doer interface {
-	Do(*http.Request) (*http.Response, error)
+	Do(*httpx.Request) (*httpx.Response, error)
 }
 
 func (f *Fetcher) client() Doer {
@@ -282,7 +281,7 @@ func (r *run) attempt(ctx context.Context, uri string) (*Result, attemptInfo, er
 
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	hreq, err := http.NewRequestWithContext(rctx, http.MethodGet, uri, nil)
+	hreq, err := httpx.NewRequest(rctx, "GET", uri, nil)
 	if err != nil {
 		return nil, a, err
 	}
@@ -301,7 +300,7 @@ func (r *run) attempt(ctx context.Context, uri string) (*Result, attemptInfo, er
 
 	total := int64(-1)
 	switch {
-	case resp.StatusCode == http.StatusPartialContent && off > 0:
+	case resp.StatusCode == httpx.StatusPartialContent && off > 0:
 		start, _, tot, err := parseContentRange(resp.Header.Get("Content-Range"))
 		why := ""
 		switch {
@@ -326,7 +325,7 @@ func (r *run) attempt(ctx context.Context, uri string) (*Result, attemptInfo, er
 		if total < 0 {
 			total = sc.Total
 		}
-	case resp.StatusCode == http.StatusOK:
+	case resp.StatusCode == httpx.StatusOK:
 		if off > 0 {
 			r.log.Warn("server sent the whole image (Range ignored or validator changed); restarting from zero", "uri", uri, "had", off)
 			if h, err = st.reset(); err != nil {
@@ -335,7 +334,7 @@ func (r *run) attempt(ctx context.Context, uri string) (*Result, attemptInfo, er
 			off, a.done = 0, 0
 		}
 		total = resp.ContentLength
-	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && off > 0:
+	case resp.StatusCode == httpx.StatusRangeNotSatisfiable && off > 0:
 		r.log.Warn("server refused the resume range; restarting from zero", "uri", uri, "had", off)
 		if _, err := st.reset(); err != nil {
 			return nil, a, localError{err}
@@ -504,7 +503,7 @@ func ifRange(sc *sidecar) string {
 // validatorChanged reports whether a 206 response carries a different
 // validator from the one the staged prefix came with (a server that ignored
 // If-Range).
-func validatorChanged(sc *sidecar, h http.Header) bool {
+func validatorChanged(sc *sidecar, h httpx.Header) bool {
 	if et := h.Get("ETag"); sc.ETag != "" && et != "" {
 		return et != sc.ETag
 	}
