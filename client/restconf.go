@@ -1,8 +1,6 @@
 package client
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -12,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -20,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sztp/sztp/client/conveyed"
+	"github.com/sztp/sztp/internal/httpx"
 )
 
 // Timeouts bound every HTTP step; zero fields take the defaults.
@@ -91,7 +89,7 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	s := fmt.Sprintf("%s: HTTP %d %s", e.RPC, e.Code, http.StatusText(e.Code))
+	s := fmt.Sprintf("%s: HTTP %d %s", e.RPC, e.Code, httpx.StatusText(e.Code))
 	if e.RetryAfter > 0 {
 		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
 	}
@@ -328,7 +326,7 @@ func (c *Conn) GetBootstrappingData(ctx context.Context, in *conveyed.GetBootstr
 	if err != nil {
 		return nil, err
 	}
-	if status != http.StatusOK {
+	if status != httpx.StatusOK {
 		return nil, c.statusError("get-bootstrapping-data", status, data, hdr)
 	}
 	enc := c.enc
@@ -358,15 +356,15 @@ func (c *Conn) ReportProgress(ctx context.Context, in *conveyed.ReportProgressIn
 	if err != nil {
 		return err
 	}
-	if status != http.StatusNoContent {
+	if status != httpx.StatusNoContent {
 		return c.statusError("report-progress", status, data, hdr)
 	}
 	return nil
 }
 
-func (c *Conn) statusError(rpc string, status int, data []byte, hdr http.Header) error {
+func (c *Conn) statusError(rpc string, status int, data []byte, hdr httpx.Header) error {
 	e := &StatusError{RPC: rpc, Code: status}
-	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+	if status == httpx.StatusTooManyRequests || status == httpx.StatusServiceUnavailable {
 		e.RetryAfter = parseRetryAfter(hdr.Get("Retry-After"), time.Now())
 	}
 	b := strings.TrimSpace(string(data))
@@ -376,6 +374,9 @@ func (c *Conn) statusError(rpc string, status int, data []byte, hdr http.Header)
 	e.Body = b
 	return e
 }
+
+// httpDate is the preferred HTTP date format (RFC 9110 5.6.7).
+const httpDate = "Mon, 02 Jan 2006 15:04:05 GMT"
 
 // parseRetryAfter reads delay-seconds or an HTTP date.
 func parseRetryAfter(v string, now time.Time) time.Duration {
@@ -389,8 +390,13 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		}
 		return time.Duration(n) * time.Second
 	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+	for _, layout := range []string{httpDate, time.RFC850, time.ANSIC} {
+		if t, err := time.Parse(layout, v); err == nil {
+			if t.After(now) {
+				return t.Sub(now)
+			}
+			return 0
+		}
 	}
 	return 0
 }
@@ -400,54 +406,38 @@ func mediaType(ct string) string {
 	return strings.ToLower(strings.TrimSpace(mt))
 }
 
-func (c *Conn) post(ctx context.Context, rpc string, body []byte) (int, []byte, http.Header, error) {
+func (c *Conn) post(ctx context.Context, rpc string, body []byte) (int, []byte, httpx.Header, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeouts.Request)
 	defer cancel()
 	u := *c.base
 	u.Path = strings.TrimRight(u.Path, "/") + "/operations/" + conveyed.ModuleBootstrapServer + ":" + rpc
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	req, err := httpx.NewRequest(ctx, "POST", u.String(), body)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("%s: %w", rpc, err)
 	}
 	req.Header.Set("Content-Type", c.enc.MediaType())
 	req.Header.Set("Accept", c.enc.MediaType())
-	req.Header.Set("User-Agent", "sztp")
-	req.Close = true
 	if c.password != "" && c.trusted && c.id != nil {
 		req.SetBasicAuth(c.id.SerialNumber, c.password)
 	}
-	conn, err := c.conn(ctx)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("%s to %s: %w", rpc, c.base.Host, err)
+	// One request per connection; the connection is the one whose trust
+	// was classified (C9). Redirects (3xx) are returned as they are, never
+	// followed (digest 4.5).
+	hc := &httpx.Client{
+		ResponseHeaderTimeout: c.timeouts.ResponseHeader,
+		DialTLS:               func(ctx context.Context, _ string) (net.Conn, error) { return c.conn(ctx) },
 	}
-	defer conn.Close()
-	// The context bounds everything: closing the connection unblocks I/O.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	fail := func(what string, err error) (int, []byte, http.Header, error) {
+	resp, err := hc.Do(req)
+	if err != nil {
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 		}
-		return 0, nil, nil, fmt.Errorf("%s to %s: %s: %w", rpc, c.base.Host, what, err)
+		return 0, nil, nil, fmt.Errorf("%s to %s: %w", rpc, c.base.Host, err)
 	}
-	bw := bufio.NewWriter(conn)
-	if err := req.Write(bw); err != nil {
-		return fail("writing request", err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fail("writing request", err)
-	}
-	// Redirects (3xx) are returned as they are, never followed (digest 4.5).
-	conn.SetReadDeadline(time.Now().Add(c.timeouts.ResponseHeader))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
-	if err != nil {
-		return fail("reading response headers", err)
-	}
-	conn.SetReadDeadline(time.Time{})
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxSize+1))
 	if err != nil {
-		return fail("reading response", err)
+		return 0, nil, nil, fmt.Errorf("%s from %s: reading response: %w", rpc, c.base.Host, err)
 	}
 	if int64(len(data)) > c.maxSize {
 		return 0, nil, nil, fmt.Errorf("%s from %s: response larger than %d bytes", rpc, c.base.Host, c.maxSize)

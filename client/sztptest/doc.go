@@ -20,7 +20,7 @@
 //
 // NewPKI makes a throw-away ECDSA PKI (server CA and loopback server
 // certificate, manufacturer root, intermediate and a device IDevID);
-// FileServer serves boot images over HTTPS with Range support. The server
-// is a small HTTP/1.1 loop rather than net/http's Server, which would add
-// most of a megabyte to the sztp binary that embeds this package.
+// FileServer serves boot images over HTTPS with Range support. Both run on
+// internal/httpx's small HTTP/1.1 server rather than net/http's, which
+// would add most of a megabyte to the sztp binary that embeds this package.
 package sztptest

@@ -4,8 +4,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/sztp/sztp/internal/httpx"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,7 +15,7 @@ import (
 // authentication, like a plain download server (download-uri).
 type FileServer struct {
 	URL   string // https://127.0.0.1:PORT
-	loop  *loop
+	hs    *httpx.Server
 	mu    sync.Mutex
 	files map[string][]byte
 	gets  map[string]int
@@ -31,7 +31,8 @@ func NewFileServer(cert tls.Certificate) (*FileServer, error) {
 		return nil, fmt.Errorf("sztptest: %w", err)
 	}
 	fs := &FileServer{URL: "https://" + ln.Addr().String(), files: map[string][]byte{}, gets: map[string]int{}}
-	fs.loop = serve(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, fs)
+	fs.hs = &httpx.Server{Handler: fs, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+	go fs.hs.Serve(ln)
 	return fs, nil
 }
 
@@ -51,17 +52,17 @@ func (fs *FileServer) Gets(name string) int {
 }
 
 // Close stops the server.
-func (fs *FileServer) Close() { fs.loop.close() }
+func (fs *FileServer) Close() { fs.hs.Close() }
 
-// ServeHTTP serves the files (with Range support).
-func (fs *FileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTPX serves the files (with Range support).
+func (fs *FileServer) ServeHTTPX(w httpx.ResponseWriter, r *httpx.Request) {
 	name := strings.TrimPrefix(r.URL.Path, "/")
 	fs.mu.Lock()
 	data, ok := fs.files[name]
 	fs.gets[name]++
 	fs.mu.Unlock()
 	if !ok {
-		http.NotFound(w, r)
+		httpx.Error(w, "not found", httpx.StatusNotFound)
 		return
 	}
 	// Range: bytes=N- only (what a resuming download sends).
@@ -69,11 +70,11 @@ func (fs *FileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(rg, "bytes="), "-"))
 		if err != nil || n < 0 || n >= len(data) {
 			w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", len(data)))
-			w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+			w.WriteHeader(httpx.StatusRangeNotSatisfiable)
 			return
 		}
 		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", n, len(data)-1, len(data)))
-		w.WriteHeader(http.StatusPartialContent)
+		w.WriteHeader(httpx.StatusPartialContent)
 		w.Write(data[n:])
 		return
 	}

@@ -9,13 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/sztp/sztp/client/conveyed"
+	"github.com/sztp/sztp/internal/httpx"
 	"github.com/sztp/sztp/trust"
 )
 
@@ -106,7 +106,9 @@ type Server struct {
 
 	opts     Options
 	log      *slog.Logger
-	loop     *loop
+	hs       *httpx.Server
+	done     chan struct{}
+	once     sync.Once
 	mu       sync.Mutex
 	resp     map[string]*Response
 	def      *Response
@@ -149,13 +151,16 @@ func NewServer(opts Options) (*Server, error) {
 	p, _ := strconv.Atoi(port)
 	s.Host, s.Port = host, uint16(p)
 	s.URL = "https://" + net.JoinHostPort(host, port)
-	s.loop = serve(ln, tcfg, s)
+	s.done = make(chan struct{})
+	s.hs = &httpx.Server{Handler: s, TLSConfig: tcfg, ReadTimeout: 10 * time.Second}
+	go s.hs.Serve(ln)
 	return s, nil
 }
 
 // Close stops the server.
 func (s *Server) Close() {
-	s.loop.close()
+	s.once.Do(func() { close(s.done) })
+	s.hs.Close()
 }
 
 // SetResponse sets the answer for a serial number; "" sets the default for
@@ -199,20 +204,20 @@ const (
 	rpcReport = "report-progress"
 )
 
-// ServeHTTP implements the two RPCs.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTPX implements the two RPCs.
+func (s *Server) ServeHTTPX(w httpx.ResponseWriter, r *httpx.Request) {
 	i := strings.Index(r.URL.Path, rpcPrefix)
 	if i < 0 || !strings.HasPrefix(r.URL.Path, "/restconf") {
-		restconfError(w, conveyed.JSON, http.StatusNotFound, "invalid-value", "unknown resource "+r.URL.Path)
+		restconfError(w, conveyed.JSON, httpx.StatusNotFound, "invalid-value", "unknown resource "+r.URL.Path)
 		return
 	}
 	rpc := r.URL.Path[i+len(rpcPrefix):]
 	if rpc != rpcGBD && rpc != rpcReport {
-		restconfError(w, conveyed.JSON, http.StatusNotFound, "invalid-value", "unknown RPC "+rpc)
+		restconfError(w, conveyed.JSON, httpx.StatusNotFound, "invalid-value", "unknown RPC "+rpc)
 		return
 	}
-	if r.Method != http.MethodPost {
-		restconfError(w, conveyed.JSON, http.StatusMethodNotAllowed, "operation-not-supported", "use POST")
+	if r.Method != "POST" {
+		restconfError(w, conveyed.JSON, httpx.StatusMethodNotAllowed, "operation-not-supported", "use POST")
 		return
 	}
 	var enc conveyed.Encoding
@@ -222,7 +227,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case conveyed.XML.MediaType():
 		enc = conveyed.XML
 	default:
-		restconfError(w, conveyed.JSON, http.StatusUnsupportedMediaType, "invalid-value", "unsupported Content-Type "+r.Header.Get("Content-Type"))
+		restconfError(w, conveyed.JSON, httpx.StatusUnsupportedMedia, "invalid-value", "unsupported Content-Type "+r.Header.Get("Content-Type"))
 		return
 	}
 	req := Request{Time: time.Now(), RPC: rpc, ContentType: r.Header.Get("Content-Type"), Accept: r.Header.Get("Accept")}
@@ -253,20 +258,20 @@ func lastSerial(c *x509.Certificate) string {
 	return sn
 }
 
-func (s *Server) handle(w http.ResponseWriter, r *http.Request, enc conveyed.Encoding, req *Request) int {
+func (s *Server) handle(w httpx.ResponseWriter, r *httpx.Request, enc conveyed.Encoding, req *Request) int {
 	if s.opts.Password != "" {
 		user, pw, ok := r.BasicAuth()
 		if !ok || pw != s.opts.Password || (req.HasCert && user != req.Serial) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="sztp"`)
-			return restconfError(w, enc, http.StatusUnauthorized, "access-denied", "authentication failed")
+			return restconfError(w, enc, httpx.StatusUnauthorized, "access-denied", "authentication failed")
 		}
 	}
 	if req.Serial == "" {
-		return restconfError(w, enc, http.StatusUnauthorized, "access-denied", "no client certificate or user name")
+		return restconfError(w, enc, httpx.StatusUnauthorized, "access-denied", "no client certificate or user name")
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(r.BodyReader(), 1<<20))
 	if err != nil {
-		return restconfError(w, enc, http.StatusBadRequest, "malformed-message", err.Error())
+		return restconfError(w, enc, httpx.StatusBadRequest, "malformed-message", err.Error())
 	}
 	s.mu.Lock()
 	resp := s.resp[req.Serial]
@@ -275,15 +280,15 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, enc conveyed.Enc
 	}
 	s.mu.Unlock()
 	if resp == nil {
-		return restconfError(w, enc, http.StatusNotFound, "data-missing", "no bootstrapping data for serial number "+req.Serial)
+		return restconfError(w, enc, httpx.StatusNotFound, "data-missing", "no bootstrapping data for serial number "+req.Serial)
 	}
 	if req.RPC == rpcReport {
 		in, err := conveyed.DecodeReportProgressInput(body, enc)
 		if err != nil {
-			return restconfError(w, enc, http.StatusBadRequest, "malformed-message", err.Error())
+			return restconfError(w, enc, httpx.StatusBadRequest, "malformed-message", err.Error())
 		}
 		req.Report = in
-		if code, ok := resp.ReportStatus[in.ProgressType]; ok && code != http.StatusNoContent {
+		if code, ok := resp.ReportStatus[in.ProgressType]; ok && code != httpx.StatusNoContent {
 			return restconfError(w, enc, code, "operation-failed", "report refused by test")
 		}
 		rep := Report{Time: req.Time, Serial: req.Serial, ProgressType: in.ProgressType, Message: in.Message}
@@ -294,12 +299,12 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, enc conveyed.Enc
 			s.opts.OnReport(rep)
 		}
 		s.log.Info("progress report", "serial", req.Serial, "type", in.ProgressType, "message", in.Message)
-		w.WriteHeader(http.StatusNoContent)
-		return http.StatusNoContent
+		w.WriteHeader(httpx.StatusNoContent)
+		return httpx.StatusNoContent
 	}
 	in, err := conveyed.DecodeGetBootstrappingDataInput(body, enc)
 	if err != nil {
-		return restconfError(w, enc, http.StatusBadRequest, "malformed-message", err.Error())
+		return restconfError(w, enc, httpx.StatusBadRequest, "malformed-message", err.Error())
 	}
 	req.GBD = in
 	fault := s.takeFault(resp)
@@ -310,19 +315,19 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, enc conveyed.Enc
 	}
 	out, err := s.output(resp, in)
 	if err != nil {
-		return restconfError(w, enc, http.StatusInternalServerError, "operation-failed", err.Error())
+		return restconfError(w, enc, httpx.StatusInternalServerError, "operation-failed", err.Error())
 	}
 	data, err := out.Encode(enc)
 	if err != nil {
-		return restconfError(w, enc, http.StatusInternalServerError, "operation-failed", err.Error())
+		return restconfError(w, enc, httpx.StatusInternalServerError, "operation-failed", err.Error())
 	}
 	if fault != nil && (fault.Truncate || fault.Malformed) {
 		return s.badBody(w, enc, fault, data)
 	}
 	w.Header().Set("Content-Type", enc.MediaType())
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(httpx.StatusOK)
 	w.Write(data)
-	return http.StatusOK
+	return httpx.StatusOK
 }
 
 func (f *Fault) active() bool { return f.Count == 0 || f.used <= f.Count }
@@ -343,11 +348,13 @@ func (s *Server) takeFault(resp *Response) *Fault {
 }
 
 // misbehave applies a fault; done means the answer was written.
-func (s *Server) misbehave(w http.ResponseWriter, r *http.Request, enc conveyed.Encoding, f *Fault) (int, bool) {
+func (s *Server) misbehave(w httpx.ResponseWriter, r *httpx.Request, enc conveyed.Encoding, f *Fault) (int, bool) {
 	if f.Stall > 0 {
+		t := time.NewTimer(f.Stall)
+		defer t.Stop()
 		select {
-		case <-time.After(f.Stall):
-		case <-r.Context().Done():
+		case <-t.C:
+		case <-s.done:
 			return 0, true
 		}
 	}
@@ -363,23 +370,19 @@ func (s *Server) misbehave(w http.ResponseWriter, r *http.Request, enc conveyed.
 	return 0, false
 }
 
-func (s *Server) badBody(w http.ResponseWriter, enc conveyed.Encoding, f *Fault, data []byte) int {
+func (s *Server) badBody(w httpx.ResponseWriter, enc conveyed.Encoding, f *Fault, data []byte) int {
 	w.Header().Set("Content-Type", enc.MediaType())
 	if f.Malformed {
-		w.WriteHeader(http.StatusOK)
+		w.WriteHeader(httpx.StatusOK)
 		io.WriteString(w, `{"ietf-sztp-bootstrap-server:output": {"conveyed-information": 42`)
-		return http.StatusOK
+		return httpx.StatusOK
 	}
-	// Truncated: promise the whole body, send half, then drop the connection.
+	// Truncated: promise the whole body, send half; the connection then
+	// closes (one request per connection).
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(httpx.StatusOK)
 	w.Write(data[:len(data)/2])
-	if hj, ok := w.(http.Hijacker); ok {
-		if c, _, err := hj.Hijack(); err == nil {
-			c.Close()
-		}
-	}
-	return http.StatusOK
+	return httpx.StatusOK
 }
 
 func (s *Server) output(resp *Response, in *conveyed.GetBootstrappingDataInput) (*conveyed.GetBootstrappingDataOutput, error) {
@@ -406,7 +409,7 @@ func (s *Server) output(resp *Response, in *conveyed.GetBootstrappingDataInput) 
 	return nil, errors.New("empty test response")
 }
 
-func restconfError(w http.ResponseWriter, enc conveyed.Encoding, code int, tag, msg string) int {
+func restconfError(w httpx.ResponseWriter, enc conveyed.Encoding, code int, tag, msg string) int {
 	w.Header().Set("Content-Type", enc.MediaType())
 	w.WriteHeader(code)
 	if enc == conveyed.XML {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,7 +113,7 @@ func TestConfigFileErrors(t *testing.T) {
 	}{
 		{[]string{"run", "--once", "--config", filepath.Join(dir, "missing.yaml"), "--cmdline-file", ""}, "no such file"},
 		{[]string{"run", "--once", "--config", bad, "--cmdline-file", ""}, `unknown key "no-such-flag"`},
-		{[]string{"run", "--once", "--config", "", "--cmdline-file", ""}, "no bootstrap server"},
+		{[]string{"run", "--once", "--dhcp=false", "--config", "", "--cmdline-file", ""}, "no bootstrap server"},
 	} {
 		_, errOut, code := runSztp(t, tc.args...)
 		if code != exitUsage || !strings.Contains(errOut, tc.want) {
@@ -238,6 +240,33 @@ func TestClockFlag(t *testing.T) {
 		got, err := clockUntrusted(tc.mode, tc.now, built)
 		if (err != nil) != tc.err || got != tc.untrusted {
 			t.Errorf("%s at %v: untrusted=%v err=%v", tc.mode, tc.now, got, err)
+		}
+	}
+}
+
+// C6: lease files and DHCP come before the configured servers; DHCP runs
+// by default only when nothing else is configured.
+func TestSourcesOrder(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	for _, tc := range []struct {
+		f       runFlags
+		dhcpSet bool
+		want    []string
+	}{
+		{runFlags{}, false, []string{"dhcp"}},
+		{runFlags{urls: []string{"https://a"}}, false, []string{"bootstrap-url"}},
+		{runFlags{urls: []string{"https://a"}, dhcp: true}, true, []string{"dhcp", "bootstrap-url"}},
+		{runFlags{leaseFiles: []string{"auto"}}, false, []string{"lease-file"}},
+		{runFlags{leaseFiles: []string{"x"}, urls: []string{"https://a"}, dhcp: true}, true, []string{"lease-file", "dhcp", "bootstrap-url"}},
+		{runFlags{}, true, nil}, // --dhcp=false and nothing else: usage error
+	} {
+		srcs, err := tc.f.sources(tc.dhcpSet, log)
+		var names []string
+		for _, s := range srcs {
+			names = append(names, s.Name())
+		}
+		if !slices.Equal(names, tc.want) || (tc.want == nil) != (err != nil) {
+			t.Errorf("%+v dhcpSet=%v: sources %v err %v, want %v", tc.f, tc.dhcpSet, names, err, tc.want)
 		}
 	}
 }

@@ -52,12 +52,25 @@ type runFlags struct {
 	backoffMax      time.Duration
 	entropyTimeout  time.Duration
 	dryRun          bool
+	dhcp            bool
+	interfaces      []string
+	leaseFiles      []string
+	dhcpNoConfigure bool
+	dhcpTimeout     time.Duration
+	resolvConf      string
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet) {
 	f.id.addIdentity(fs)
 	f.id.addTrust(fs)
-	fs.StringSliceVar(&f.urls, "bootstrap-url", nil, "bootstrap server URI https://HOST[:PORT][/restconf] (repeatable; tried in order)")
+	fs.StringSliceVar(&f.urls, "bootstrap-url", nil, "bootstrap server URI https://HOST[:PORT][/restconf] (repeatable; tried in order, after DHCP)")
+	fs.BoolVar(&f.dhcp, "dhcp", false, "also ask DHCP for bootstrap servers (options 143/136); default: only when no server and no --lease-file is configured; --dhcp=false never")
+	fs.StringSliceVar(&f.interfaces, "interface", nil, "links to run DHCP on, or whose lease files to use (repeatable; default every non-loopback link)")
+	fs.StringSliceVar(&f.leaseFiles, "lease-file", nil, "take bootstrap servers from this DHCP client lease file instead of live DHCP ('auto': the usual places) (repeatable)")
+	fs.BoolVar(&f.dhcpNoConfigure, "dhcp-no-configure", false, "with DHCP, leave the leased addresses, routes and resolv.conf alone (by default they are applied, as an initramfs needs)")
+	fs.DurationVar(&f.dhcpTimeout, "dhcp-timeout", 30*time.Second, "give up on DHCP after this long, in each pass over the sources")
+	fs.StringVar(&f.resolvConf, "resolv-conf", "/etc/resolv.conf", "resolver file written from DHCP leases")
+	fs.MarkHidden("resolv-conf")
 	fs.BoolVar(&f.once, "once", false, "make one pass over the sources and exit (exit 1 when it failed) instead of retrying until success")
 	addStateDir(fs, &f.stateDir)
 	fs.StringVar(&f.imageHook, "image-hook", "", "how to install a boot image: "+strings.Join(boot.ImageHookNames(), ", ")+", e.g. file:/dev/sdb2,reboot (default: unset, so an image the device does not already run is a boot-image-error)")
@@ -92,9 +105,12 @@ func addConfigFlags(fs *pflag.FlagSet, cfg, cmdline *string) {
 
 const runLong = `Bootstrap this device (RFC 8572).
 
-sztp run tries each source in order: --bootstrap-url (or sztp.url= on the
-kernel command line, or bootstrap-url in the config file). For each bootstrap
-server it authenticates the server against --server-trust-anchor, sends
+sztp run tries each source in order, local before remote: DHCP lease files
+(--lease-file), live DHCP (options 143/136; by default only when no server is
+configured, or with --dhcp), then --bootstrap-url (or sztp.url= on the kernel
+command line, or bootstrap-url in the config file). Servers learned from DHCP
+are untrusted: they can only give signed data or redirect information. For
+each bootstrap server it authenticates the server against --server-trust-anchor, sends
 get-bootstrapping-data, follows redirect information (at most 10 levels), and
 acts on onboarding information only when it is trusted: boot image, then
 pre-configuration script, configuration, post-configuration script, with
@@ -165,13 +181,15 @@ func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) 
 		}
 		log.Warn("going on without a ready random pool; TLS may block", "err", err)
 	}
-	if len(f.urls) == 0 {
-		return usagef("no bootstrap server: give --bootstrap-url, sztp.url= on the kernel command line, or bootstrap-url in %s", f.configFile)
+	srcs, err := f.sources(cmd.Flags().Changed("dhcp"), log)
+	if err != nil {
+		return err
 	}
 	cfg, closeFn, err := f.agentConfig(ctx, log)
 	if err != nil {
 		return err
 	}
+	cfg.Sources = srcs
 	defer closeFn()
 	agent, err := client.New(cfg)
 	if err != nil {
