@@ -106,4 +106,3 @@ func contains(ss []string, s string) bool {
 	}
 	return false
 }
-
