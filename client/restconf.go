@@ -375,6 +375,10 @@ func (c *Conn) statusError(rpc string, status int, data []byte, hdr httpx.Header
 	return e
 }
 
+// maxRetryAfterSeconds bounds a Retry-After before it becomes a Duration
+// (the agent waits at most MaxRetryAfter anyway).
+const maxRetryAfterSeconds = 7 * 24 * 3600
+
 // httpDate is the preferred HTTP date format (RFC 9110 5.6.7).
 const httpDate = "Mon, 02 Jan 2006 15:04:05 GMT"
 
@@ -384,9 +388,12 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n < 0 {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		switch {
+		case n < 0:
 			return 0
+		case n > maxRetryAfterSeconds || err != nil:
+			return maxRetryAfterSeconds * time.Second
 		}
 		return time.Duration(n) * time.Second
 	}
