@@ -109,13 +109,16 @@ sztp run tries each source in order, local before remote: DHCP lease files
 (--lease-file), live DHCP (options 143/136; by default only when no server is
 configured, or with --dhcp), then --bootstrap-url (or sztp.url= on the kernel
 command line, or bootstrap-url in the config file). Servers learned from DHCP
-are untrusted: they can only give signed data or redirect information. For
-each bootstrap server it authenticates the server against --server-trust-anchor, sends
-get-bootstrapping-data, follows redirect information (at most 10 levels), and
-acts on onboarding information only when it is trusted: boot image, then
-pre-configuration script, configuration, post-configuration script, with
-progress reports to trusted servers. Without --once it loops with capped,
-jittered exponential backoff until a bootstrap succeeds.
+are untrusted: they can only give signed data or redirect information.
+
+For each bootstrap server it authenticates the server against
+--server-trust-anchor, sends get-bootstrapping-data, follows redirect
+information (at most 10 levels), and acts on onboarding information only when
+it is trusted (authenticated server, or signed data that validates against
+--voucher-trust-anchor): boot image, then pre-configuration script,
+configuration, post-configuration script, with progress reports to trusted
+servers only. Without --once it loops with capped, jittered exponential
+backoff (and a server's Retry-After) until a bootstrap succeeds.
 
 After bootstrap-complete the state directory records it, and later runs
 exit 0 at once until 'sztp enable' re-arms the device. 'sztp disable' (or
