@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -67,8 +68,11 @@ func newGetCmd() *cli.Command {
 			} else {
 				printGet(cmd.OutOrStdout(), rep)
 			}
-			if rep.ValidationError != "" || rep.DecodeError != "" {
-				return exitError{exitFailure, nil}
+			switch {
+			case rep.ValidationError != "":
+				return exitError{exitFailure, errors.New("the bootstrapping data did not validate")}
+			case rep.DecodeError != "":
+				return exitError{exitFailure, errors.New("the conveyed information could not be decoded")}
 			}
 			return nil
 		},
