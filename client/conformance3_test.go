@@ -199,3 +199,57 @@ func TestC82_OnboardingErrorMovesToNextRedirectEntry(t *testing.T) {
 		t.Errorf("first server reports %v, want [bootstrap-error]", got)
 	}
 }
+
+// Digest 1.2 (RFC 8572 5.3 figure): what a trusted or an untrusted
+// bootstrap server may hand the device, for every combination of redirect
+// or onboarding information, signed or unsigned.
+func TestDigest12_TrustMatrix(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		trusted, signed   bool
+		redirect, allowed bool
+	}{
+		{"untrusted unsigned redirect", false, false, true, true},
+		{"untrusted signed redirect", false, true, true, true},
+		{"untrusted unsigned onboarding", false, false, false, false},
+		{"untrusted signed onboarding", false, true, false, true},
+		{"trusted unsigned redirect", true, false, true, true},
+		{"trusted signed redirect", true, true, true, true},
+		{"trusted unsigned onboarding", true, false, false, true},
+		{"trusted signed onboarding", true, true, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			s, next := e.server(), e.server(onIP("127.0.0.3"))
+			ci := onboarding()
+			if tc.redirect {
+				ci = redirectTo(next)
+				// The target serves signed onboarding information, which is
+				// acceptable even over a provisional connection.
+				next.SetResponse(testSerial, e.signed(onboarding()))
+			}
+			if tc.signed {
+				s.SetResponse(testSerial, e.signed(ci))
+			} else {
+				s.SetResponse(testSerial, &sztptest.Response{Conveyed: ci})
+			}
+			cfg := e.signedConfig(s.URL)
+			if !tc.trusted {
+				cfg.ServerTrustAnchors = nil
+			}
+			_, err := e.agent(cfg).RunOnce(context.Background())
+			if (err == nil) != tc.allowed {
+				t.Fatalf("error %v, want allowed=%v", err, tc.allowed)
+			}
+			if !tc.allowed && !errors.Is(err, client.ErrUntrustedOnboarding) {
+				t.Errorf("error %v, want ErrUntrustedOnboarding", err)
+			}
+			if tc.redirect && len(next.Requests()) != 1 {
+				t.Errorf("redirect target got %d requests, want 1", len(next.Requests()))
+			}
+			if reported := len(s.Reports()) > 0; reported != (tc.trusted && !tc.redirect) {
+				t.Errorf("reports to the first server: %v (trusted %v)", s.ProgressTypes(), tc.trusted)
+			}
+		})
+	}
+}
