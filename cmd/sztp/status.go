@@ -35,10 +35,8 @@ func newStatusCmd() *cli.Command {
 			if err := applySharedLayers(cmd); err != nil {
 				return err
 			}
-			st, err := state.Open(stateDir)
-			if err != nil {
-				return err
-			}
+			// Reading the status must not create the state directory.
+			st := &state.Store{Dir: stateDir}
 			r, err := readStatus(st)
 			if err != nil {
 				return err
