@@ -122,6 +122,11 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Identity.SerialNumber == "" {
 		cfg.Identity.SerialNumber = SerialNumberOf(cfg.Identity.Certificate)
 	}
+	// C12: with both a client certificate and HTTP auth, both must name the
+	// same serial number.
+	if sn := SerialNumberOf(cfg.Identity.Certificate); cfg.Password != "" && sn != "" && sn != cfg.Identity.SerialNumber {
+		return nil, fmt.Errorf("client: the serial number %q for HTTP auth differs from the IDevID's %q (C12)", cfg.Identity.SerialNumber, sn)
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = backoff.RealClock{}
 	}

@@ -262,3 +262,33 @@ func countRPC(s *sztptest.Server, rpc string) int {
 	}
 	return n
 }
+
+// C13: the TLS client certificate goes with its intermediates: the server
+// trusts only the manufacturer root, so without the chain it refuses.
+func TestC13_ClientChainIncludesIntermediates(t *testing.T) {
+	e := newEnv(t)
+	s := e.server()
+	s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding()})
+	cfg := e.config(s.URL)
+	bare := *e.id
+	bare.Chain = nil
+	cfg.Identity = &bare
+	if _, err := e.agent(cfg).RunOnce(context.Background()); err == nil {
+		t.Fatal("bootstrapped without sending the intermediate")
+	}
+	if _, err := e.agent(e.config(s.URL)).RunOnce(context.Background()); err != nil {
+		t.Fatalf("with the chain: %v", err)
+	}
+}
+
+// C12: HTTP auth and the client certificate must name the same serial.
+func TestC12_SerialNumbersMustAgree(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config("https://127.0.0.1:1")
+	id := *e.id
+	id.SerialNumber = "OTHER"
+	cfg.Identity, cfg.Password = &id, "pw"
+	if _, err := client.New(cfg); err == nil {
+		t.Error("New accepted HTTP auth for another serial number than the certificate's")
+	}
+}
