@@ -11,5 +11,7 @@
 //	last-run.json    Run, the last attempt's result
 //	journal.json     []Entry, the newest MaxJournal progress reports
 //	reboot.json      PendingReboot, the image expected after a reboot
-//	images/          downloaded boot images
+//	images/          boot images: partial downloads (resumable) and verified
+//	                 images, removed after bootstrap-complete
+//	scripts/         the last pre/post-configuration scripts run (sztp run)
 package state
