@@ -257,8 +257,12 @@ type revokedError struct{ msg string }
 
 func (e *revokedError) Error() string { return e.msg }
 
+// checkRevocation looks at every CRL of issuer: the certificate is revoked
+// when any valid one lists it, and has fresh status when at least one
+// valid one exists.
 func (val *validation) checkRevocation(cert, issuer *x509.Certificate, crls []*x509.RevocationList) error {
 	var stale error
+	fresh := false
 	for _, crl := range crls {
 		if !bytes.Equal(crl.RawIssuer, issuer.RawSubject) {
 			continue
@@ -282,6 +286,9 @@ func (val *validation) checkRevocation(cert, issuer *x509.Certificate, crls []*x
 				return &revokedError{fmt.Sprintf("certificate %q (serial %s) is revoked since %s", cert.Subject, cert.SerialNumber, e.RevocationTime.Format(time.RFC3339))}
 			}
 		}
+		fresh = true
+	}
+	if fresh {
 		return nil
 	}
 	if stale != nil {
