@@ -203,17 +203,8 @@ func (val *validation) ownerCertificate() error {
 // leafOf picks the owner certificate from the certs-only bag: the first
 // certificate that issued none of the others.
 func leafOf(certs []*x509.Certificate) *x509.Certificate {
-	for _, c := range certs {
-		issuer := false
-		for _, d := range certs {
-			if c != d && bytes.Equal(d.RawIssuer, c.RawSubject) && d.CheckSignatureFrom(c) == nil {
-				issuer = true
-				break
-			}
-		}
-		if !issuer {
-			return c
-		}
+	if bottom := issuedNone(certs); len(bottom) > 0 {
+		return bottom[0]
 	}
 	return certs[0]
 }
