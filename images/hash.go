@@ -39,19 +39,6 @@ func ParseSHA256(s string) ([]byte, error) {
 	return b, nil
 }
 
-// FormatSHA256 writes a hash the way image-verification does: lowercase
-// colon-separated octets.
-func FormatSHA256(b []byte) string {
-	var sb strings.Builder
-	for i, c := range b {
-		if i > 0 {
-			sb.WriteByte(':')
-		}
-		fmt.Fprintf(&sb, "%02x", c)
-	}
-	return sb.String()
-}
-
 // MismatchError says the bytes downloaded from URI do not hash to any of
 // the expected values (C73).
 type MismatchError struct {
