@@ -20,7 +20,10 @@
 // transport (PKCS#1 v1.5, OAEP) through a crypto.Decrypter, and
 // ephemeral-static ECDH (RFC 5753, X9.63 KDF over SHA-1/224/256/384/512, AES
 // key wrap) through ECDHKey, which a TPM can implement; content encryption is
-// AES-CBC (EnvelopedData) or AES-GCM (AuthEnvelopedData, RFC 5083).
+// AES-CBC (EnvelopedData) or AES-GCM (AuthEnvelopedData, RFC 5083). A
+// PKCS#1 v1.5 key transport that fails yields a random key (SessionKeyLen),
+// and every wrong key fails the same way when the content is decrypted, so
+// errors are no padding oracle.
 //
 // # Clock
 //
