@@ -14,7 +14,7 @@ import (
 // always 32 bytes.
 func ParseSHA256(s string) ([]byte, error) {
 	v := strings.TrimSpace(s)
-	if len(v) > 8 && strings.EqualFold(v[:8], "sha-256:") {
+	if len(v) >= 8 && strings.EqualFold(v[:8], "sha-256:") {
 		v = v[8:]
 	}
 	if i := strings.IndexByte(v, ':'); i > 2 {

@@ -33,6 +33,7 @@ func TestParseSHA256(t *testing.T) {
 		{in: "SHA-256:" + colon(sumHex)},
 		{in: "  " + sumHex + "\n"},
 		{in: "", wantErr: "0 octets"},
+		{in: "sha-256:", wantErr: "0 octets"},
 		{in: sumHex[:62], wantErr: "31 octets"},
 		{in: sumHex + "00", wantErr: "33 octets"},
 		{in: sumHex[:63], wantErr: "odd length"},
