@@ -38,7 +38,9 @@
 // When the voucher says domain-cert-revocation-checks true, every
 // certificate of the owner chain below the pinned-domain-cert needs a
 // fresh CRL from its issuer, stapled in the owner-certificate or voucher
-// CMS. CRL distribution points and OCSP are not fetched: without a
+// CMS, that covers it: delta, indirect and partitioned CRLs (RFC 5280
+// 5.2.4, 5.2.5) and CRLs with unknown critical extensions are not status,
+// though a listing on any fresh CRL of the issuer revokes. CRL distribution points and OCSP are not fetched: without a
 // stapled CRL the owner certificate is rejected.
 //
 // # Redirect trust anchors

@@ -272,10 +272,16 @@ func (val *validation) checkRevocation(cert, issuer *x509.Certificate, crls []*x
 				continue
 			}
 		}
+		// A listing on any fresh CRL of the issuer revokes, a partial or
+		// delta one too; only a CRL that covers cert is status for it.
 		for _, e := range crl.RevokedCertificateEntries {
-			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 && e.ReasonCode != reasonRemoveFromCRL {
 				return &revokedError{fmt.Sprintf("certificate %q (serial %s) is revoked since %s", cert.Subject, cert.SerialNumber, e.RevocationTime.Format(time.RFC3339))}
 			}
+		}
+		if why := crlScope(crl, cert); why != "" {
+			stale = fmt.Errorf("CRL from %q does not cover %q: %s", issuer.Subject, cert.Subject, why)
+			continue
 		}
 		fresh = true
 	}
@@ -286,6 +292,60 @@ func (val *validation) checkRevocation(cert, issuer *x509.Certificate, crls []*x
 		return fmt.Errorf("no fresh revocation status for %q: %w", cert.Subject, stale)
 	}
 	return fmt.Errorf("no fresh revocation status for %q: no CRL from %q in the owner-certificate or voucher CMS, and domain-cert-revocation-checks is true", cert.Subject, issuer.Subject)
+}
+
+// reasonRemoveFromCRL is the CRLReason of a delta CRL entry that lifts a
+// hold (RFC 5280 5.3.1): not a revocation.
+const reasonRemoveFromCRL = 8
+
+var (
+	oidExtCRLNumber                = asn1.ObjectIdentifier{2, 5, 29, 20}
+	oidExtDeltaCRLIndicator        = asn1.ObjectIdentifier{2, 5, 29, 27}
+	oidExtIssuingDistributionPoint = asn1.ObjectIdentifier{2, 5, 29, 28}
+)
+
+// issuingDistributionPoint is the RFC 5280 5.2.5 CRL extension.
+type issuingDistributionPoint struct {
+	DistributionPoint          asn1.RawValue  `asn1:"optional,tag:0"`
+	OnlyContainsUserCerts      bool           `asn1:"optional,tag:1"`
+	OnlyContainsCACerts        bool           `asn1:"optional,tag:2"`
+	OnlySomeReasons            asn1.BitString `asn1:"optional,tag:3"`
+	IndirectCRL                bool           `asn1:"optional,tag:4"`
+	OnlyContainsAttributeCerts bool           `asn1:"optional,tag:5"`
+}
+
+// crlScope says why crl cannot give the status of cert, or "" when it
+// can: a delta CRL, a CRL partitioned away from cert (RFC 5280 5.2.5), or
+// one with a critical extension this package does not know. Go's parser
+// accepts all of them, and taking one for a complete CRL would let a
+// stapled partial CRL hide a revocation.
+func crlScope(crl *x509.RevocationList, cert *x509.Certificate) string {
+	for _, ext := range crl.Extensions {
+		switch {
+		case ext.Id.Equal(oidExtDeltaCRLIndicator):
+			return "it is a delta CRL"
+		case ext.Id.Equal(oidExtIssuingDistributionPoint):
+			var idp issuingDistributionPoint
+			if rest, err := asn1.Unmarshal(ext.Value, &idp); err != nil || len(rest) != 0 {
+				return "its issuing distribution point is malformed"
+			}
+			switch {
+			case idp.OnlySomeReasons.BitLength > 0:
+				return "it lists only some revocation reasons"
+			case idp.IndirectCRL:
+				return "it is an indirect CRL"
+			case idp.OnlyContainsAttributeCerts:
+				return "it lists only attribute certificates"
+			case idp.OnlyContainsUserCerts && cert.IsCA:
+				return "it lists only end-entity certificates"
+			case idp.OnlyContainsCACerts && !cert.IsCA:
+				return "it lists only CA certificates"
+			}
+		case ext.Critical && !ext.Id.Equal(oidAuthorityKeyID) && !ext.Id.Equal(oidExtCRLNumber):
+			return fmt.Sprintf("it has an unknown critical extension %v", ext.Id)
+		}
+	}
+	return ""
 }
 
 // 2.4.10: the conveyed information is signed by the owner certificate.
