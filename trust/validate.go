@@ -362,9 +362,14 @@ func (val *validation) conveyedSignature() error {
 	return fmt.Errorf("conveyed information is signed by %s, not by the owner certificate %q", describeSID(val.conveyed.signers[0].SID), val.ownerCert.Subject)
 }
 
+// maxClockTries bounds the times verifyChain tries with an untrusted clock.
+const maxClockTries = 16
+
 // verifyChain validates leaf to one of anchors, with intermediates. With an
 // untrusted clock, validity periods are not enforced: the chain is checked
-// at a time inside the leaf's and the intermediates' validity.
+// at the notBefore of each certificate inside the leaf's validity in turn,
+// one of which lies in every certificate's validity whenever those periods
+// overlap at all.
 func (val *validation) verifyChain(leaf *x509.Certificate, intermediates, anchors []*x509.Certificate) ([]*x509.Certificate, error) {
 	roots := x509.NewCertPool()
 	for _, a := range anchors {
@@ -378,13 +383,18 @@ func (val *validation) verifyChain(leaf *x509.Certificate, intermediates, anchor
 	}
 	times := []time.Time{val.now}
 	if val.opts.ClockUntrusted {
-		latest := leaf.NotBefore
-		for _, c := range append(slices.Clone(intermediates), anchors...) {
-			if c.NotBefore.After(latest) {
-				latest = c.NotBefore
+		// At most maxClockTries chain builds: honest bags are small, and
+		// hostile ones must not cost 66 of them.
+		for _, c := range append(append([]*x509.Certificate{leaf}, intermediates...), anchors...) {
+			if len(times) == maxClockTries {
+				break
+			}
+			if c.NotBefore.After(leaf.NotBefore) && c.NotBefore.Before(leaf.NotAfter) || c == leaf {
+				if !slices.ContainsFunc(times, c.NotBefore.Equal) {
+					times = append(times, c.NotBefore)
+				}
 			}
 		}
-		times = append(times, latest, leaf.NotBefore)
 	}
 	var first error
 	for _, t := range times {
