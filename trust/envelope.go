@@ -470,7 +470,7 @@ func keyAgreement(ka keyAgreeRecipientInfo, keyLen int, key ECDHKey) ([]byte, er
 	kek := X963KDF(h, z, sharedInfo, kekLen)
 	var errs []string
 	for _, rek := range ka.RecipientEncryptedKeys {
-		cek, err := AESKeyUnwrap(kek, rek.EncryptedKey)
+		cek, err := aesKeyUnwrap(kek, rek.EncryptedKey)
 		if err != nil {
 			errs = append(errs, err.Error())
 			continue
@@ -512,8 +512,8 @@ func X963KDF(h crypto.Hash, z, sharedInfo []byte, n int) []byte {
 
 var keyWrapIV = []byte{0xa6, 0xa6, 0xa6, 0xa6, 0xa6, 0xa6, 0xa6, 0xa6}
 
-// AESKeyUnwrap is the RFC 3394 AES key unwrap.
-func AESKeyUnwrap(kek, wrapped []byte) ([]byte, error) {
+// aesKeyUnwrap is the RFC 3394 AES key unwrap.
+func aesKeyUnwrap(kek, wrapped []byte) ([]byte, error) {
 	if len(wrapped) < 24 || len(wrapped)%8 != 0 {
 		return nil, fmt.Errorf("wrapped key of %d octets is malformed", len(wrapped))
 	}
