@@ -21,8 +21,7 @@ import (
 // carries a random marker that the probe prints.
 func TestHarnessQEMU(t *testing.T) {
 	needE2E(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
+	ctx := testContext(t, 8*time.Minute)
 	dir := t.TempDir()
 	kernel := fetchKernel(t, ctx)
 	initrd := buildInitramfs(t, ctx, filepath.Join(dir, "probe.cpio"),
@@ -60,7 +59,7 @@ func TestHarnessQEMU(t *testing.T) {
 
 	ready := filepath.Join(dir, "server.url")
 	srv, err := harness.Start("server", filepath.Join(dir, "server.log"), n.Exec(server, "-files", files,
-		"-files-listen", n.Host.Addr().String()+":0", "-ready", ready)...)
+		"-listen", n.Host.Addr().String(), "-ready", ready)...)
 	if err != nil {
 		t.Fatal(err)
 	}

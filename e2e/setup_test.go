@@ -36,6 +36,21 @@ func needE2E(t *testing.T) {
 	}
 }
 
+// testContext ends after max, or a minute before the test binary's own
+// -timeout, whichever is first: a test that times out through its context
+// still runs its cleanups (stopping QEMU, removing the namespace), while the
+// -timeout panic would skip them.
+func testContext(t *testing.T, max time.Duration) context.Context {
+	t.Helper()
+	deadline := time.Now().Add(max)
+	if d, ok := t.Deadline(); ok && d.Add(-time.Minute).Before(deadline) {
+		deadline = d.Add(-time.Minute)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // repoRoot is the module root (the tests run in e2e/).
 func repoRoot(t *testing.T) string {
 	t.Helper()
