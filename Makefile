@@ -35,7 +35,9 @@ unit:
 
 ## test: everything: vet, unit, integration (swtpm, dnsmasq, openssl, QEMU)
 test: deps fmt-check vet build
-	$(GOFLAGS_STATIC) $(GO) test -count=1 -timeout 30m ./...
+	$(GOFLAGS_STATIC) $(GO) test -count=1 -timeout 40m ./...
+	@# the TPM reference simulator (cgo; never linked into the static agent)
+	CGO_ENABLED=1 $(GO) test -count=1 -run Simulator ./tpm/
 
 ## demo: a full bootstrap against the embedded server, in a temporary directory
 demo: build
@@ -44,6 +46,7 @@ demo: build
 ## bench: benchmarks with ratios against baselines measured in the same run
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
+	GO=$(GO) scripts/bench-image $(BIN)
 
 ## fuzz: run every fuzz target for FUZZTIME each
 FUZZTIME ?= 20s

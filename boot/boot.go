@@ -3,14 +3,8 @@ package boot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
-
-	"github.com/sztp/sztp/internal/atomicfile"
 )
 
 // Image is a verified boot image ready to install.
@@ -23,23 +17,38 @@ type Image struct {
 // Installed is the outcome of an image installation.
 type Installed struct {
 	// Reboot, when non-nil, activates the image (reboot or kexec). The engine
-	// calls it only after reporting boot-image-installed-rebooting.
-	Reboot  func(ctx context.Context) error
+	// calls it only after reporting boot-image-installed-rebooting (C75). It
+	// returns only on failure, or in dry-run mode (nil).
+	Reboot func(ctx context.Context) error
+	// Abandon, when non-nil, undoes what InstallImage prepared for Reboot,
+	// for an engine that will not call Reboot after all (the run was
+	// cancelled, or it stopped before reporting): the kexec hook unloads the
+	// kernel it loaded. It is not an image rollback.
+	Abandon func() error
 	Message string
 }
 
-// ImageInstaller installs a verified image.
+// ImageInstaller installs a verified image. It either installs the whole
+// image and returns a non-nil *Installed, or returns an error; an error means
+// the target must not be considered installed (digest 2.7, C83).
 type ImageInstaller interface {
 	InstallImage(ctx context.Context, img Image) (*Installed, error)
 }
 
+// Configuration handling values (RFC 8572 configuration-handling).
+const (
+	HandlingMerge   = "merge"
+	HandlingReplace = "replace"
+)
+
 // Config is configuration to commit.
 type Config struct {
 	Data     []byte
-	Handling string // "merge" or "replace"
+	Handling string // HandlingMerge or HandlingReplace
 }
 
-// ConfigApplier commits configuration atomically. The returned undo, when
+// ConfigApplier commits configuration atomically (C78): on error the previous
+// configuration is still the active one (C79). The returned undo, when
 // non-nil, restores the configuration that was active before (used when a
 // later step such as the post-configuration script fails, C81).
 type ConfigApplier interface {
@@ -50,104 +59,85 @@ type ConfigApplier interface {
 type ScriptStatus int
 
 const (
-	ScriptOK ScriptStatus = iota
-	ScriptWarning
-	ScriptError
+	ScriptOK      ScriptStatus = iota // exit status 0
+	ScriptWarning                     // exit status ExitWarning (C77: does not abort)
+	ScriptError                       // any other exit status, a signal, or a timeout
 )
+
+func (s ScriptStatus) String() string {
+	switch s {
+	case ScriptOK:
+		return "ok"
+	case ScriptWarning:
+		return "warning"
+	case ScriptError:
+		return "error"
+	}
+	return "unknown"
+}
 
 // ScriptResult is what a script did.
 type ScriptResult struct {
-	Status ScriptStatus
-	Output string
+	Status   ScriptStatus
+	ExitCode int    // -1 when killed by a signal or the timeout
+	Output   string // stdout and stderr interleaved, at most the last MaxOutput bytes
 }
 
 // ScriptRunner runs a pre- or post-configuration script.
+//
+// RunScript returns a non-nil result whenever the script was started. The
+// error is non-nil when the script could not be run at all (bad name, not
+// executable content, exec failure) or did not finish (timeout, context
+// cancelled); the result then, if non-nil, has Status ScriptError and the
+// output captured so far.
 type ScriptRunner interface {
 	RunScript(ctx context.Context, name string, script []byte) (*ScriptResult, error)
 }
 
+// Exit statuses of scripts and exec hooks; see HOOKS.md.
+const (
+	// ExitWarning from a script means "done, with a warning" (*-warning).
+	ExitWarning = 10
+	// ExitReboot from an exec image hook means "installed; reboot to
+	// activate".
+	ExitReboot = 20
+)
+
+// DefaultTimeout bounds scripts and exec hooks when Options.Timeout is zero.
+const DefaultTimeout = 15 * time.Minute
+
+// MaxOutput is how much of a program's output (the tail) is kept.
+const MaxOutput = 64 << 10
+
+// ErrTimeout is wrapped by errors from programs that ran out of time.
+var ErrTimeout = errors.New("timed out")
+
 // Options are shared by the hooks.
 type Options struct {
-	Logger  *slog.Logger
-	Timeout time.Duration
-	DryRun  bool
+	Logger  *slog.Logger  // nil: silent
+	Timeout time.Duration // per script or exec hook run; 0: DefaultTimeout
+	// DryRun does everything except what would reboot or kexec the host:
+	// kexec images are unpacked and checked but not loaded, and Reboot
+	// functions only log.
+	DryRun bool
+	// Env is added to the clean environment of scripts and exec hooks
+	// ("KEY=VALUE"; it may override PATH, not the SZTP_* variables).
+	Env []string
+	// WorkDir holds temporary files (kexec bundles are unpacked there);
+	// "" means os.TempDir().
+	WorkDir string
 }
 
-// NewImageHook returns the image installer named by spec
-// ("file:PATH", "exec:PROGRAM", "kexec", "reboot", "none").
-func NewImageHook(spec string, opts Options) (ImageInstaller, error) {
-	kind, arg, _ := strings.Cut(spec, ":")
-	switch kind {
-	case "file":
-		if arg == "" {
-			return nil, errors.New("boot: file hook needs a path (file:PATH)")
-		}
-		return fileHook{path: arg}, nil
+func (o Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
 	}
-	return nil, fmt.Errorf("boot: unknown image hook %q", spec)
+	return o.Logger
 }
 
-// NewConfigHook returns the configuration applier named by spec.
-func NewConfigHook(spec string, opts Options) (ConfigApplier, error) {
-	kind, arg, _ := strings.Cut(spec, ":")
-	switch kind {
-	case "file":
-		if arg == "" {
-			return nil, errors.New("boot: file hook needs a path (file:PATH)")
-		}
-		return fileHook{path: arg}, nil
+func (o Options) timeout() time.Duration {
+	if o.Timeout <= 0 {
+		return DefaultTimeout
 	}
-	return nil, fmt.Errorf("boot: unknown config hook %q", spec)
-}
-
-type fileHook struct{ path string }
-
-func (h fileHook) InstallImage(ctx context.Context, img Image) (*Installed, error) {
-	data, err := os.ReadFile(img.Path)
-	if err != nil {
-		return nil, err
-	}
-	if err := atomicfile.WriteFile(h.path, data, 0o644); err != nil {
-		return nil, err
-	}
-	return &Installed{Message: "image written to " + h.path}, nil
-}
-
-func (h fileHook) ApplyConfig(ctx context.Context, cfg Config) (func() error, error) {
-	old, err := os.ReadFile(h.path)
-	existed := err == nil
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	if err := atomicfile.WriteFile(h.path, cfg.Data, 0o600); err != nil {
-		return nil, err
-	}
-	return func() error {
-		if !existed {
-			return os.Remove(h.path)
-		}
-		return atomicfile.WriteFile(h.path, old, 0o600)
-	}, nil
-}
-
-// NewScriptRunner returns a runner that writes scripts to dir (0700) and
-// executes them directly.
-func NewScriptRunner(dir string, opts Options) ScriptRunner {
-	return &scriptRunner{dir: dir, opts: opts}
-}
-
-type scriptRunner struct {
-	dir  string
-	opts Options
-}
-
-func (r *scriptRunner) RunScript(ctx context.Context, name string, script []byte) (*ScriptResult, error) {
-	if err := os.MkdirAll(r.dir, 0o700); err != nil {
-		return nil, err
-	}
-	p := filepath.Join(r.dir, name)
-	if err := atomicfile.WriteFile(p, script, 0o700); err != nil {
-		return nil, err
-	}
-	return nil, errors.New("boot: script execution not implemented yet")
+	return o.Timeout
 }

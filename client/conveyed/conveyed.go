@@ -2,17 +2,11 @@ package conveyed
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-)
-
-// Module names and XML namespaces.
-const (
-	ModuleConveyedInfo    = "ietf-sztp-conveyed-info"
-	ModuleBootstrapServer = "ietf-sztp-bootstrap-server"
-	NamespaceConveyedInfo = "urn:ietf:params:xml:ns:yang:ietf-sztp-conveyed-info"
-	NamespaceBootstrap    = "urn:ietf:params:xml:ns:yang:ietf-sztp-bootstrap-server"
+	"net/netip"
+	"net/url"
+	"strings"
 )
 
 // Encoding selects the YANG encoding of a document.
@@ -126,136 +120,272 @@ const HashSHA256 = "sha-256"
 
 // ImageVerification is one expected hash of the boot image.
 type ImageVerification struct {
-	HashAlgorithm string // normalised: "sha-256"
+	// HashAlgorithm is the identity, normalised: "sha-256" for the
+	// ietf-sztp-conveyed-info identity however it was written,
+	// "module:name" for an identity of another (augmenting) module, and
+	// "{namespace}name" for one decoded from XML whose namespace names no
+	// module. Unknown algorithms are kept, not rejected: it is for the
+	// caller to report a boot image it cannot verify.
+	HashAlgorithm string
 	HashValue     []byte
 }
 
-// Decode parses and validates a conveyed-information document.
+// Supported reports whether the hash algorithm is one this package knows
+// (sha-256, the only one RFC 8572 defines).
+func (v ImageVerification) Supported() bool { return v.HashAlgorithm == HashSHA256 }
+
+// Decode parses and validates a conveyed-information document (the content
+// of a conveyed-information artifact, digest 3).
 func Decode(data []byte, enc Encoding) (*ConveyedInformation, error) {
-	if enc == XML {
-		return nil, errors.New("conveyed: XML decoding not implemented yet")
+	root, err := decodeDoc(data, enc, schemaConveyed)
+	if err != nil {
+		return nil, err
 	}
-	var doc struct {
-		Redirect *struct {
-			BootstrapServer []struct {
-				Address     string `json:"address"`
-				Port        uint16 `json:"port"`
-				TrustAnchor []byte `json:"trust-anchor"`
-			} `json:"bootstrap-server"`
-		} `json:"ietf-sztp-conveyed-info:redirect-information"`
-		Onboarding *struct {
-			BootImage *struct {
-				OSName            string   `json:"os-name"`
-				OSVersion         string   `json:"os-version"`
-				DownloadURI       []string `json:"download-uri"`
-				ImageVerification []struct {
-					HashAlgorithm string `json:"hash-algorithm"`
-					HashValue     string `json:"hash-value"`
-				} `json:"image-verification"`
-			} `json:"boot-image"`
-			ConfigurationHandling   string `json:"configuration-handling"`
-			PreConfigurationScript  []byte `json:"pre-configuration-script"`
-			Configuration           []byte `json:"configuration"`
-			PostConfigurationScript []byte `json:"post-configuration-script"`
-		} `json:"ietf-sztp-conveyed-info:onboarding-information"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("conveyed-information: %w", err)
-	}
-	ci := &ConveyedInformation{}
-	if doc.Redirect != nil {
-		ri := &RedirectInformation{}
-		for _, s := range doc.Redirect.BootstrapServer {
-			ri.BootstrapServers = append(ri.BootstrapServers, BootstrapServer{Address: s.Address, Port: s.Port, TrustAnchor: s.TrustAnchor})
-		}
-		ci.Redirect = ri
-	}
-	if o := doc.Onboarding; o != nil {
-		oi := &OnboardingInformation{
-			ConfigurationHandling:   ConfigurationHandling(o.ConfigurationHandling),
-			PreConfigurationScript:  o.PreConfigurationScript,
-			Configuration:           o.Configuration,
-			PostConfigurationScript: o.PostConfigurationScript,
-		}
-		if b := o.BootImage; b != nil {
-			bi := &BootImage{OSName: b.OSName, OSVersion: b.OSVersion, DownloadURIs: b.DownloadURI}
-			for _, v := range b.ImageVerification {
-				h, err := ParseHexString(v.HashValue)
-				if err != nil {
-					return nil, fmt.Errorf("hash-value: %w", err)
-				}
-				alg := v.HashAlgorithm
-				if alg == ModuleConveyedInfo+":"+HashSHA256 {
-					alg = HashSHA256
-				}
-				bi.ImageVerification = append(bi.ImageVerification, ImageVerification{HashAlgorithm: alg, HashValue: h})
-			}
-			oi.BootImage = bi
-		}
-		ci.Onboarding = oi
-	}
+	ci := conveyedFromNode(root)
 	if err := ci.Validate(); err != nil {
 		return nil, err
 	}
 	return ci, nil
 }
 
-// Validate checks the YANG constraints of the model.
+func decodeDoc(data []byte, enc Encoding, s *schema) (*node, error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff")) // a UTF-8 byte order mark, as Sniff allows
+	switch enc {
+	case JSON:
+		return decodeJSON(data, s)
+	case XML:
+		return decodeXML(data, s)
+	}
+	return nil, fmt.Errorf("unknown encoding %d", int(enc))
+}
+
+func encodeDoc(root *node, enc Encoding) ([]byte, error) {
+	switch enc {
+	case JSON:
+		return encodeJSON(root)
+	case XML:
+		return encodeXML(root)
+	}
+	return nil, fmt.Errorf("unknown encoding %d", int(enc))
+}
+
+func conveyedFromNode(root *node) *ConveyedInformation {
+	ci := &ConveyedInformation{}
+	if r := root.get("redirect-information"); r != nil {
+		ri := &RedirectInformation{}
+		for _, e := range r.list("bootstrap-server") {
+			bs := BootstrapServer{Address: e.str("address"), TrustAnchor: e.bin("trust-anchor")}
+			if p := e.get("port"); p != nil {
+				bs.Port = p.leaf.num
+			}
+			ri.BootstrapServers = append(ri.BootstrapServers, bs)
+		}
+		ci.Redirect = ri
+	}
+	if o := root.get("onboarding-information"); o != nil {
+		oi := &OnboardingInformation{
+			ConfigurationHandling:   ConfigurationHandling(o.str("configuration-handling")),
+			PreConfigurationScript:  o.bin("pre-configuration-script"),
+			Configuration:           o.bin("configuration"),
+			PostConfigurationScript: o.bin("post-configuration-script"),
+		}
+		if b := o.get("boot-image"); b != nil {
+			bi := &BootImage{OSName: b.str("os-name"), OSVersion: b.str("os-version"), DownloadURIs: b.strs("download-uri")}
+			for _, e := range b.list("image-verification") {
+				bi.ImageVerification = append(bi.ImageVerification, ImageVerification{
+					HashAlgorithm: e.str("hash-algorithm"),
+					HashValue:     e.bin("hash-value"),
+				})
+			}
+			oi.BootImage = bi
+		}
+		ci.Onboarding = oi
+	}
+	return ci
+}
+
+// Validate checks the YANG constraints of the model (digest 3): the
+// mandatory choice, list keys and min-elements, mandatory leaves, the must
+// statements (C80, C84), enumeration values, inet:host and inet:uri syntax
+// and YANG string characters. The error is a *ValidationError naming the
+// offending member.
 func (ci *ConveyedInformation) Validate() error {
 	switch {
 	case ci.Redirect == nil && ci.Onboarding == nil:
-		return errors.New("conveyed-information: missing mandatory choice information-type")
+		return verrf("", "conveyed-information: missing mandatory choice information-type (redirect-information or onboarding-information)")
 	case ci.Redirect != nil && ci.Onboarding != nil:
-		return errors.New("conveyed-information: both redirect-information and onboarding-information")
+		return verrf("", "conveyed-information: both redirect-information and onboarding-information (they are cases of one choice)")
+	case ci.Redirect != nil:
+		return ci.Redirect.validate("redirect-information")
+	}
+	return ci.Onboarding.validate("onboarding-information")
+}
+
+func (ri *RedirectInformation) validate(path string) error {
+	lp := joinPath(path, "bootstrap-server")
+	if len(ri.BootstrapServers) == 0 {
+		return verrf(lp, "at least one bootstrap server is required (min-elements 1)")
+	}
+	seen := map[string]int{}
+	for i, s := range ri.BootstrapServers {
+		ep := indexPath(lp, i)
+		ap := joinPath(ep, "address")
+		if s.Address == "" {
+			return verrf(ap, "missing mandatory leaf address")
+		}
+		if err := checkHost(ap, s.Address); err != nil {
+			return err
+		}
+		if j, dup := seen[s.Address]; dup {
+			return verrf(ap, "duplicate list key %q (also entry %d)", s.Address, j+1)
+		}
+		seen[s.Address] = i
 	}
 	return nil
 }
 
-// Encode serialises the document.
+func (oi *OnboardingInformation) validate(path string) error {
+	if b := oi.BootImage; b != nil {
+		bp := joinPath(path, "boot-image")
+		if err := checkString(joinPath(bp, "os-name"), b.OSName); err != nil {
+			return err
+		}
+		if err := checkString(joinPath(bp, "os-version"), b.OSVersion); err != nil {
+			return err
+		}
+		for i, u := range b.DownloadURIs {
+			if err := checkURI(indexPath(joinPath(bp, "download-uri"), i), u); err != nil {
+				return err
+			}
+		}
+		vp := joinPath(bp, "image-verification")
+		if len(b.ImageVerification) > 0 && len(b.DownloadURIs) == 0 {
+			return verrf(vp, "image-verification requires download-uri (must \"../download-uri\", C84)")
+		}
+		seen := map[string]int{}
+		for i, v := range b.ImageVerification {
+			ep := indexPath(vp, i)
+			hp := joinPath(ep, "hash-algorithm")
+			if v.HashAlgorithm == "" {
+				return verrf(hp, "missing mandatory list key hash-algorithm")
+			}
+			alg, err := canonIdentity(ModuleConveyedInfo, v.HashAlgorithm)
+			if err != nil {
+				return &ValidationError{Path: hp, Err: err}
+			}
+			if j, dup := seen[alg]; dup {
+				return verrf(hp, "duplicate list key %q (also entry %d)", alg, j+1)
+			}
+			seen[alg] = i
+			if v.HashValue == nil {
+				return verrf(joinPath(ep, "hash-value"), "missing mandatory leaf hash-value")
+			}
+		}
+	}
+	hp, cp := joinPath(path, "configuration-handling"), joinPath(path, "configuration")
+	if h := oi.ConfigurationHandling; h != "" && !inEnum(string(h), configurationHandlings) {
+		return verrf(hp, "unknown value %q (want merge or replace)", h)
+	}
+	switch {
+	case oi.Configuration != nil && oi.ConfigurationHandling == "":
+		return verrf(cp, "configuration requires configuration-handling (C80)")
+	case oi.Configuration == nil && oi.ConfigurationHandling != "":
+		return verrf(hp, "configuration-handling requires configuration (C80)")
+	}
+	return nil
+}
+
+// checkHost enforces inet:host: an IP address (with optional zone) or a
+// domain name.
+func checkHost(path, h string) error {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return nil
+	}
+	if !isDomainName(h) {
+		return verrf(path, "%q is neither an IP address nor a domain name", h)
+	}
+	return nil
+}
+
+// isDomainName approximates the inet:domain-name pattern (RFC 6991): dot
+// separated labels of letters, digits, '-' and '_', 1..63 octets each, not
+// ending in '-', at most 253 octets, optionally with a trailing dot.
+func isDomainName(h string) bool {
+	if h == "." {
+		return true
+	}
+	h = strings.TrimSuffix(h, ".")
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(h, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' || l[len(l)-1] == '_' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkURI enforces inet:uri loosely: a parseable absolute URI.
+func checkURI(path, u string) error {
+	if err := checkString(path, u); err != nil {
+		return err
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return &ValidationError{Path: path, Msg: "bad URI", Err: err}
+	}
+	if p.Scheme == "" {
+		return verrf(path, "%q is not an absolute URI", u)
+	}
+	return nil
+}
+
+// Encode validates and serialises the document: JSON with the
+// module-qualified top-level member, XML with the namespace on the root.
 func (ci *ConveyedInformation) Encode(enc Encoding) ([]byte, error) {
 	if err := ci.Validate(); err != nil {
 		return nil, err
 	}
-	if enc == XML {
-		return nil, errors.New("conveyed: XML encoding not implemented yet")
-	}
-	type bs struct {
-		Address     string `json:"address"`
-		Port        uint16 `json:"port,omitempty"`
-		TrustAnchor []byte `json:"trust-anchor,omitempty"`
-	}
-	type iv struct {
-		HashAlgorithm string `json:"hash-algorithm"`
-		HashValue     string `json:"hash-value"`
-	}
-	type bi struct {
-		OSName            string   `json:"os-name,omitempty"`
-		OSVersion         string   `json:"os-version,omitempty"`
-		DownloadURI       []string `json:"download-uri,omitempty"`
-		ImageVerification []iv     `json:"image-verification,omitempty"`
-	}
-	type oi struct {
-		BootImage               *bi    `json:"boot-image,omitempty"`
-		ConfigurationHandling   string `json:"configuration-handling,omitempty"`
-		PreConfigurationScript  []byte `json:"pre-configuration-script,omitempty"`
-		Configuration           []byte `json:"configuration,omitempty"`
-		PostConfigurationScript []byte `json:"post-configuration-script,omitempty"`
-	}
-	if ci.Redirect != nil {
-		var servers []bs
-		for _, s := range ci.Redirect.BootstrapServers {
-			servers = append(servers, bs{s.Address, s.Port, s.TrustAnchor})
+	root := newNode(schemaConveyed, "")
+	if ri := ci.Redirect; ri != nil {
+		l := root.add("redirect-information").add("bootstrap-server")
+		for _, s := range ri.BootstrapServers {
+			e := l.addEntry()
+			e.setStr("address", s.Address)
+			if s.Port != 0 {
+				e.add("port").leaf.num = s.Port
+			}
+			e.setBin("trust-anchor", s.TrustAnchor)
 		}
-		return json.Marshal(map[string]any{ModuleConveyedInfo + ":redirect-information": map[string]any{"bootstrap-server": servers}})
+		return encodeDoc(root, enc)
 	}
-	o := ci.Onboarding
-	out := oi{ConfigurationHandling: string(o.ConfigurationHandling), PreConfigurationScript: o.PreConfigurationScript,
-		Configuration: o.Configuration, PostConfigurationScript: o.PostConfigurationScript}
-	if b := o.BootImage; b != nil {
-		out.BootImage = &bi{OSName: b.OSName, OSVersion: b.OSVersion, DownloadURI: b.DownloadURIs}
-		for _, v := range b.ImageVerification {
-			out.BootImage.ImageVerification = append(out.BootImage.ImageVerification, iv{ModuleConveyedInfo + ":" + v.HashAlgorithm, FormatHexString(v.HashValue)})
+	oi := ci.Onboarding
+	o := root.add("onboarding-information")
+	if b := oi.BootImage; b != nil {
+		bn := o.add("boot-image")
+		bn.setStr("os-name", b.OSName)
+		bn.setStr("os-version", b.OSVersion)
+		bn.setStrs("download-uri", b.DownloadURIs)
+		if len(b.ImageVerification) > 0 {
+			l := bn.add("image-verification")
+			for _, v := range b.ImageVerification {
+				e := l.addEntry()
+				alg, _ := canonIdentity(ModuleConveyedInfo, v.HashAlgorithm) // validated above
+				e.setStr("hash-algorithm", alg)
+				e.setBin("hash-value", v.HashValue)
+			}
 		}
 	}
-	return json.Marshal(map[string]any{ModuleConveyedInfo + ":onboarding-information": out})
+	o.setStr("configuration-handling", string(oi.ConfigurationHandling))
+	o.setBin("pre-configuration-script", oi.PreConfigurationScript)
+	o.setBin("configuration", oi.Configuration)
+	o.setBin("post-configuration-script", oi.PostConfigurationScript)
+	return encodeDoc(root, enc)
 }

@@ -1,0 +1,91 @@
+package trust
+
+import (
+	"bytes"
+	"crypto/x509"
+	"errors"
+	"fmt"
+)
+
+// ParseCertsOnly returns the certificates of a degenerate (certs-only) CMS
+// SignedData, DER or BER, in the order they are encoded. Used for redirect
+// trust anchors, owner certificates and anchor files.
+func ParseCertsOnly(der []byte) ([]*x509.Certificate, error) {
+	certs, _, err := parseCertsOnly(der)
+	return certs, err
+}
+
+func parseCertsOnly(b []byte) ([]*x509.Certificate, []*x509.RevocationList, error) {
+	typ, content, err := parseContentInfo(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certs-only CMS: %w", err)
+	}
+	if !typ.Equal(OIDSignedData) {
+		return nil, nil, fmt.Errorf("certs-only CMS: found content type %s, expected id-signedData", oidName(typ))
+	}
+	a := &artifact{}
+	if err := a.unwrapSigned(content); err != nil {
+		return nil, nil, fmt.Errorf("certs-only CMS: %w", err)
+	}
+	sd, err := parseSignedData(a.der)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certs-only CMS: %w", err)
+	}
+	if len(sd.signers) != 0 {
+		return nil, nil, fmt.Errorf("certs-only CMS: has %d signers, expected none", len(sd.signers))
+	}
+	if len(sd.certs) == 0 {
+		return nil, nil, errors.New("certs-only CMS: holds no certificate")
+	}
+	return sd.certs, sd.crls, nil
+}
+
+// TrustAnchor returns the certificate that must have issued the next
+// bootstrap server's TLS certificate, from a redirect-information
+// trust-anchor (a certs-only CMS holding one chain up to a self-signed
+// root). Digest 3: "the last certificate is the issuer". Some encoders (the
+// openssl command line) sort the SET OF certificates, so when the
+// certificates form one chain its lowest certificate is taken, which is the
+// last one in a correctly ordered bag; otherwise the last one listed.
+func TrustAnchor(der []byte) (*x509.Certificate, []*x509.Certificate, error) {
+	certs, err := ParseCertsOnly(der)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lowestOfChain(certs), certs, nil
+}
+
+// TrustAnchorPool returns a pool holding only the issuer chosen by
+// TrustAnchor, for authenticating the next bootstrap server. Use it only
+// when trust-state is TRUE (digest 2.5).
+func TrustAnchorPool(der []byte) (*x509.CertPool, error) {
+	issuer, _, err := TrustAnchor(der)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(issuer)
+	return pool, nil
+}
+
+// lowestOfChain returns the certificate of certs that issued no other
+// certificate of certs, when exactly one such exists; else the last one.
+func lowestOfChain(certs []*x509.Certificate) *x509.Certificate {
+	var lowest []*x509.Certificate
+	for _, c := range certs {
+		issued := false
+		for _, d := range certs {
+			if c != d && bytes.Equal(d.RawIssuer, c.RawSubject) && d.CheckSignatureFrom(c) == nil {
+				issued = true
+				break
+			}
+		}
+		if !issued {
+			lowest = append(lowest, c)
+		}
+	}
+	if len(lowest) == 1 {
+		return lowest[0]
+	}
+	return certs[len(certs)-1]
+}

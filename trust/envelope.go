@@ -1,0 +1,540 @@
+package trust
+
+import (
+	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdh"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/subtle"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	_ "crypto/sha1" // X9.63 KDF over SHA-1, as openssl emits
+)
+
+// envelopedData is RFC 5652 EnvelopedData.
+type envelopedData struct {
+	Version              int
+	OriginatorInfo       asn1.RawValue `asn1:"optional,tag:0"`
+	RecipientInfos       asn1.RawValue `asn1:"set"`
+	EncryptedContentInfo encryptedContentInfo
+	UnprotectedAttrs     asn1.RawValue `asn1:"optional,tag:1"`
+}
+
+// authEnvelopedData is RFC 5083 AuthEnvelopedData.
+type authEnvelopedData struct {
+	Version                  int
+	OriginatorInfo           asn1.RawValue `asn1:"optional,tag:0"`
+	RecipientInfos           asn1.RawValue `asn1:"set"`
+	AuthEncryptedContentInfo encryptedContentInfo
+	AuthAttrs                asn1.RawValue `asn1:"optional,tag:1"`
+	MAC                      []byte
+	UnauthAttrs              asn1.RawValue `asn1:"optional,tag:2"`
+}
+
+type encryptedContentInfo struct {
+	ContentType                asn1.ObjectIdentifier
+	ContentEncryptionAlgorithm pkix.AlgorithmIdentifier
+	EncryptedContent           asn1.RawValue `asn1:"optional,tag:0"`
+}
+
+type keyTransRecipientInfo struct {
+	Version                int
+	RID                    asn1.RawValue
+	KeyEncryptionAlgorithm pkix.AlgorithmIdentifier
+	EncryptedKey           []byte
+}
+
+type keyAgreeRecipientInfo struct {
+	Version                int
+	Originator             asn1.RawValue `asn1:"explicit,tag:0"`
+	UKM                    []byte        `asn1:"explicit,optional,tag:1"`
+	KeyEncryptionAlgorithm pkix.AlgorithmIdentifier
+	RecipientEncryptedKeys []recipientEncryptedKey
+}
+
+type recipientEncryptedKey struct {
+	RID          asn1.RawValue
+	EncryptedKey []byte
+}
+
+type originatorPublicKey struct {
+	Algorithm pkix.AlgorithmIdentifier
+	PublicKey asn1.BitString
+}
+
+type rsaesOAEPParams struct {
+	Hash    pkix.AlgorithmIdentifier `asn1:"explicit,optional,tag:0"`
+	MGF     pkix.AlgorithmIdentifier `asn1:"explicit,optional,tag:1"`
+	PSource pkix.AlgorithmIdentifier `asn1:"explicit,optional,tag:2"`
+}
+
+type gcmParameters struct {
+	Nonce  []byte
+	ICVLen int `asn1:"optional,default:12"`
+}
+
+// eccCMSSharedInfo is the RFC 5753 KDF input.
+type eccCMSSharedInfo struct {
+	KeyInfo     pkix.AlgorithmIdentifier
+	EntityUInfo []byte `asn1:"explicit,optional,tag:0"`
+	SuppPubInfo []byte `asn1:"explicit,tag:2"`
+}
+
+// OIDs of the algorithms Open decrypts (and trusttest encrypts with).
+var (
+	OIDRSAESOAEP  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 7}
+	OIDAES128CBC  = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 2}
+	OIDAES192CBC  = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 22}
+	OIDAES256CBC  = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 42}
+	OIDAES128GCM  = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 6}
+	OIDAES192GCM  = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 26}
+	OIDAES256GCM  = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 46}
+	OIDAES128Wrap = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 5}
+	OIDAES192Wrap = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 25}
+	OIDAES256Wrap = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 45}
+	// RFC 5753 / SEC 1 ephemeral-static ECDH with X9.63 KDFs.
+	OIDECDHSHA1KDF   = asn1.ObjectIdentifier{1, 3, 133, 16, 840, 63, 0, 2}
+	OIDECDHSHA224KDF = asn1.ObjectIdentifier{1, 3, 132, 1, 11, 0}
+	OIDECDHSHA256KDF = asn1.ObjectIdentifier{1, 3, 132, 1, 11, 1}
+	OIDECDHSHA384KDF = asn1.ObjectIdentifier{1, 3, 132, 1, 11, 2}
+	OIDECDHSHA512KDF = asn1.ObjectIdentifier{1, 3, 132, 1, 11, 3}
+
+	oidECPublicKey = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
+	oidP256        = asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7}
+	oidP384        = asn1.ObjectIdentifier{1, 3, 132, 0, 34}
+	oidP521        = asn1.ObjectIdentifier{1, 3, 132, 0, 35}
+)
+
+// decryptEnvelope decrypts the content of an id-envelopedData or
+// id-ct-authEnvelopedData ContentInfo. It returns the inner content type and
+// the plaintext.
+func decryptEnvelope(outer asn1.ObjectIdentifier, der []byte, opts *Options) (asn1.ObjectIdentifier, []byte, error) {
+	if opts.Decrypter == nil && opts.ECDH == nil {
+		return nil, nil, errors.New("the artifact is encrypted and no decryption key is configured")
+	}
+	var (
+		recips asn1.RawValue
+		eci    encryptedContentInfo
+		aad    []byte
+		mac    []byte
+		auth   = outer.Equal(OIDAuthEnvelopedData)
+	)
+	if auth {
+		var ad authEnvelopedData
+		if rest, err := asn1.Unmarshal(der, &ad); err != nil || len(rest) != 0 {
+			return nil, nil, fmt.Errorf("AuthEnvelopedData: %v", errOrTrailing(err))
+		}
+		recips, eci, mac = ad.RecipientInfos, ad.AuthEncryptedContentInfo, ad.MAC
+		if len(ad.AuthAttrs.FullBytes) != 0 {
+			aad = append([]byte{0x31}, ad.AuthAttrs.FullBytes[1:]...)
+		}
+	} else {
+		var ed envelopedData
+		if rest, err := asn1.Unmarshal(der, &ed); err != nil || len(rest) != 0 {
+			return nil, nil, fmt.Errorf("EnvelopedData: %v", errOrTrailing(err))
+		}
+		recips, eci = ed.RecipientInfos, ed.EncryptedContentInfo
+	}
+	ciphertext, err := encryptedOctets(eci.EncryptedContent)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyLen, err := contentKeyLen(eci.ContentEncryptionAlgorithm.Algorithm, auth)
+	if err != nil {
+		return nil, nil, err
+	}
+	cek, err := recoverCEK(recips.Bytes, keyLen, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	var plain []byte
+	if auth {
+		plain, err = decryptGCM(cek, eci.ContentEncryptionAlgorithm, ciphertext, mac, aad)
+	} else {
+		plain, err = decryptCBC(cek, eci.ContentEncryptionAlgorithm, ciphertext)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return eci.ContentType, plain, nil
+}
+
+func errOrTrailing(err error) error {
+	if err != nil {
+		return err
+	}
+	return errors.New("trailing data")
+}
+
+// encryptedOctets reads [0] IMPLICIT OCTET STRING, primitive or (from BER)
+// constructed.
+func encryptedOctets(v asn1.RawValue) ([]byte, error) {
+	if len(v.FullBytes) == 0 {
+		return nil, errors.New("EncryptedContentInfo has no encryptedContent (detached content is not supported)")
+	}
+	if !v.IsCompound {
+		return v.Bytes, nil
+	}
+	return flattenOctets(v.Bytes)
+}
+
+func contentKeyLen(alg asn1.ObjectIdentifier, auth bool) (int, error) {
+	cbc := map[string]int{OIDAES128CBC.String(): 16, OIDAES192CBC.String(): 24, OIDAES256CBC.String(): 32}
+	gcm := map[string]int{OIDAES128GCM.String(): 16, OIDAES192GCM.String(): 24, OIDAES256GCM.String(): 32}
+	m, want := cbc, "AES-CBC (EnvelopedData)"
+	if auth {
+		m, want = gcm, "AES-GCM (AuthEnvelopedData)"
+	}
+	if n, ok := m[alg.String()]; ok {
+		return n, nil
+	}
+	return 0, fmt.Errorf("content encryption algorithm %v is not supported; expected %s", alg, want)
+}
+
+func decryptCBC(key []byte, alg pkix.AlgorithmIdentifier, ct []byte) ([]byte, error) {
+	var iv []byte
+	if rest, err := asn1.Unmarshal(alg.Parameters.FullBytes, &iv); err != nil || len(rest) != 0 || len(iv) != aes.BlockSize {
+		return nil, errors.New("AES-CBC parameters are not a 16-octet IV")
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	if len(ct) == 0 || len(ct)%aes.BlockSize != 0 {
+		return nil, fmt.Errorf("AES-CBC ciphertext of %d octets is not a whole number of blocks", len(ct))
+	}
+	out := make([]byte, len(ct))
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(out, ct)
+	pad := int(out[len(out)-1])
+	if pad == 0 || pad > aes.BlockSize {
+		return nil, errors.New("AES-CBC padding is wrong (wrong key or damaged ciphertext)")
+	}
+	for _, b := range out[len(out)-pad:] {
+		if int(b) != pad {
+			return nil, errors.New("AES-CBC padding is wrong (wrong key or damaged ciphertext)")
+		}
+	}
+	return out[:len(out)-pad], nil
+}
+
+func decryptGCM(key []byte, alg pkix.AlgorithmIdentifier, ct, mac, aad []byte) ([]byte, error) {
+	var p gcmParameters
+	if rest, err := asn1.Unmarshal(alg.Parameters.FullBytes, &p); err != nil || len(rest) != 0 {
+		return nil, errors.New("AES-GCM parameters are malformed")
+	}
+	if p.ICVLen != len(mac) || len(mac) < 12 || len(mac) > 16 {
+		return nil, fmt.Errorf("AES-GCM tag of %d octets does not fit ICV length %d", len(mac), p.ICVLen)
+	}
+	if len(p.Nonce) != 12 {
+		return nil, fmt.Errorf("AES-GCM nonce of %d octets is not supported (want 12)", len(p.Nonce))
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	g, err := cipher.NewGCMWithTagSize(block, len(mac))
+	if err != nil {
+		return nil, err
+	}
+	plain, err := g.Open(nil, p.Nonce, append(append([]byte{}, ct...), mac...), aad)
+	if err != nil {
+		return nil, errors.New("AES-GCM authentication failed (wrong key or altered ciphertext)")
+	}
+	return plain, nil
+}
+
+// recoverCEK tries every recipient the device's keys can open and returns
+// the first content-encryption key recovered.
+func recoverCEK(set []byte, keyLen int, opts *Options) ([]byte, error) {
+	var tried []string
+	for len(set) > 0 {
+		var ri asn1.RawValue
+		rest, err := asn1.Unmarshal(set, &ri)
+		if err != nil {
+			return nil, fmt.Errorf("RecipientInfos: %w", err)
+		}
+		set = rest
+		switch {
+		case ri.Class == asn1.ClassUniversal && ri.Tag == asn1.TagSequence:
+			var kt keyTransRecipientInfo
+			if _, err := asn1.Unmarshal(ri.FullBytes, &kt); err != nil {
+				return nil, fmt.Errorf("KeyTransRecipientInfo: %w", err)
+			}
+			if opts.Decrypter == nil {
+				tried = append(tried, "key transport to "+describeSID(kt.RID)+" (no RSA decryption key)")
+				continue
+			}
+			cek, err := keyTransport(kt, keyLen, opts.Decrypter)
+			if err == nil {
+				return cek, nil
+			}
+			tried = append(tried, fmt.Sprintf("key transport to %s: %v", describeSID(kt.RID), err))
+		case ri.Class == asn1.ClassContextSpecific && ri.Tag == 1:
+			var ka keyAgreeRecipientInfo
+			if _, err := asn1.Unmarshal(append([]byte{0x30}, ri.FullBytes[1:]...), &ka); err != nil {
+				return nil, fmt.Errorf("KeyAgreeRecipientInfo: %w", err)
+			}
+			if opts.ECDH == nil {
+				tried = append(tried, "key agreement (no ECDH key)")
+				continue
+			}
+			cek, err := keyAgreement(ka, keyLen, opts.ECDH)
+			if err == nil {
+				return cek, nil
+			}
+			tried = append(tried, fmt.Sprintf("key agreement: %v", err))
+		default:
+			tried = append(tried, fmt.Sprintf("unsupported RecipientInfo [%d]", ri.Tag))
+		}
+	}
+	if len(tried) == 0 {
+		return nil, errors.New("no RecipientInfo")
+	}
+	return nil, fmt.Errorf("not encrypted to this device's key (%s)", strings.Join(tried, "; "))
+}
+
+func keyTransport(kt keyTransRecipientInfo, keyLen int, d crypto.Decrypter) ([]byte, error) {
+	if _, ok := d.Public().(*rsa.PublicKey); !ok {
+		return nil, fmt.Errorf("decryption key is %T, not RSA", d.Public())
+	}
+	var opts crypto.DecrypterOpts
+	switch alg := kt.KeyEncryptionAlgorithm; {
+	case alg.Algorithm.Equal(oidRSAEncryption):
+		opts = &rsa.PKCS1v15DecryptOptions{}
+	case alg.Algorithm.Equal(OIDRSAESOAEP):
+		var p rsaesOAEPParams
+		if len(alg.Parameters.FullBytes) != 0 && !isNull(alg.Parameters) {
+			if _, err := asn1.Unmarshal(alg.Parameters.FullBytes, &p); err != nil {
+				return nil, fmt.Errorf("RSAES-OAEP parameters: %w", err)
+			}
+		}
+		h, err := oaepHash(p.Hash)
+		if err != nil {
+			return nil, err
+		}
+		mgfHash := crypto.SHA1
+		if len(p.MGF.Algorithm) != 0 {
+			if !p.MGF.Algorithm.Equal(oidMGF1) {
+				return nil, fmt.Errorf("OAEP mask generation %v is not MGF1", p.MGF.Algorithm)
+			}
+			var mh pkix.AlgorithmIdentifier
+			if _, err := asn1.Unmarshal(p.MGF.Parameters.FullBytes, &mh); err != nil {
+				return nil, fmt.Errorf("OAEP MGF1 hash: %w", err)
+			}
+			if mgfHash, err = oaepHash(mh); err != nil {
+				return nil, err
+			}
+		}
+		if len(p.PSource.Algorithm) != 0 {
+			return nil, errors.New("OAEP with a label (pSourceFunc) is not supported")
+		}
+		opts = &rsa.OAEPOptions{Hash: h, MGFHash: mgfHash}
+	default:
+		return nil, fmt.Errorf("key encryption algorithm %v is not RSA PKCS#1 v1.5 or OAEP", alg.Algorithm)
+	}
+	cek, err := d.Decrypt(rand.Reader, kt.EncryptedKey, opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(cek) != keyLen {
+		return nil, fmt.Errorf("recovered a %d-octet key, want %d", len(cek), keyLen)
+	}
+	return cek, nil
+}
+
+func isNull(v asn1.RawValue) bool {
+	return v.Class == asn1.ClassUniversal && v.Tag == asn1.TagNull
+}
+
+func oaepHash(a pkix.AlgorithmIdentifier) (crypto.Hash, error) {
+	if len(a.Algorithm) == 0 || a.Algorithm.Equal(oidSHA1) {
+		return crypto.SHA1, nil
+	}
+	return hashForOID(a.Algorithm)
+}
+
+func keyAgreement(ka keyAgreeRecipientInfo, keyLen int, key ECDHKey) ([]byte, error) {
+	// originator [0] EXPLICIT OriginatorIdentifierOrKey; only originatorKey
+	// [1] (ephemeral-static) is supported.
+	var orig asn1.RawValue
+	if _, err := asn1.Unmarshal(ka.Originator.Bytes, &orig); err != nil {
+		return nil, fmt.Errorf("originator: %w", err)
+	}
+	if orig.Class != asn1.ClassContextSpecific || orig.Tag != 1 {
+		return nil, errors.New("originator is not an ephemeral public key (only ephemeral-static ECDH is supported)")
+	}
+	var opk originatorPublicKey
+	if _, err := asn1.Unmarshal(append([]byte{0x30}, orig.FullBytes[1:]...), &opk); err != nil {
+		return nil, fmt.Errorf("originator public key: %w", err)
+	}
+	our := key.Public()
+	curve := our.Curve()
+	if len(opk.Algorithm.Parameters.FullBytes) != 0 && !isNull(opk.Algorithm.Parameters) {
+		var c asn1.ObjectIdentifier
+		if _, err := asn1.Unmarshal(opk.Algorithm.Parameters.FullBytes, &c); err == nil {
+			if want := curveOID(curve); want != nil && !c.Equal(want) {
+				return nil, fmt.Errorf("originator key is on curve %v, the device key on %v", c, want)
+			}
+		}
+	}
+	peer, err := curve.NewPublicKey(opk.PublicKey.RightAlign())
+	if err != nil {
+		return nil, fmt.Errorf("originator public key: %w", err)
+	}
+	var h crypto.Hash
+	switch alg := ka.KeyEncryptionAlgorithm.Algorithm; {
+	case alg.Equal(OIDECDHSHA1KDF):
+		h = crypto.SHA1
+	case alg.Equal(OIDECDHSHA224KDF):
+		h = crypto.SHA224
+	case alg.Equal(OIDECDHSHA256KDF):
+		h = crypto.SHA256
+	case alg.Equal(OIDECDHSHA384KDF):
+		h = crypto.SHA384
+	case alg.Equal(OIDECDHSHA512KDF):
+		h = crypto.SHA512
+	default:
+		return nil, fmt.Errorf("key agreement algorithm %v is not dhSinglePass-stdDH with an X9.63 KDF", alg)
+	}
+	var wrap pkix.AlgorithmIdentifier
+	if _, err := asn1.Unmarshal(ka.KeyEncryptionAlgorithm.Parameters.FullBytes, &wrap); err != nil {
+		return nil, fmt.Errorf("key wrap algorithm: %w", err)
+	}
+	var kekLen int
+	switch {
+	case wrap.Algorithm.Equal(OIDAES128Wrap):
+		kekLen = 16
+	case wrap.Algorithm.Equal(OIDAES192Wrap):
+		kekLen = 24
+	case wrap.Algorithm.Equal(OIDAES256Wrap):
+		kekLen = 32
+	default:
+		return nil, fmt.Errorf("key wrap algorithm %v is not AES key wrap", wrap.Algorithm)
+	}
+	z, err := key.ECDH(peer)
+	if err != nil {
+		return nil, fmt.Errorf("ECDH: %w", err)
+	}
+	info := eccCMSSharedInfo{
+		KeyInfo:     pkix.AlgorithmIdentifier{Algorithm: wrap.Algorithm},
+		EntityUInfo: ka.UKM,
+		SuppPubInfo: binary.BigEndian.AppendUint32(nil, uint32(kekLen*8)),
+	}
+	sharedInfo, err := asn1.Marshal(info)
+	if err != nil {
+		return nil, err
+	}
+	kek := X963KDF(h, z, sharedInfo, kekLen)
+	var errs []string
+	for _, rek := range ka.RecipientEncryptedKeys {
+		cek, err := AESKeyUnwrap(kek, rek.EncryptedKey)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		if len(cek) != keyLen {
+			errs = append(errs, fmt.Sprintf("unwrapped a %d-octet key, want %d", len(cek), keyLen))
+			continue
+		}
+		return cek, nil
+	}
+	return nil, fmt.Errorf("no recipient key unwraps with this device's key (%s)", strings.Join(errs, "; "))
+}
+
+func curveOID(c ecdh.Curve) asn1.ObjectIdentifier {
+	switch c {
+	case ecdh.P256():
+		return oidP256
+	case ecdh.P384():
+		return oidP384
+	case ecdh.P521():
+		return oidP521
+	}
+	return nil
+}
+
+// X963KDF is the ANSI X9.63 key derivation function (SEC 1 3.6.1) used by
+// RFC 5753: Hash(Z || counter || sharedInfo) for counter = 1, 2, ...
+func X963KDF(h crypto.Hash, z, sharedInfo []byte, n int) []byte {
+	var out []byte
+	for counter := uint32(1); len(out) < n; counter++ {
+		d := h.New()
+		d.Write(z)
+		d.Write(binary.BigEndian.AppendUint32(nil, counter))
+		d.Write(sharedInfo)
+		out = d.Sum(out)
+	}
+	return out[:n]
+}
+
+var keyWrapIV = []byte{0xa6, 0xa6, 0xa6, 0xa6, 0xa6, 0xa6, 0xa6, 0xa6}
+
+// AESKeyUnwrap is the RFC 3394 AES key unwrap.
+func AESKeyUnwrap(kek, wrapped []byte) ([]byte, error) {
+	if len(wrapped) < 24 || len(wrapped)%8 != 0 {
+		return nil, fmt.Errorf("wrapped key of %d octets is malformed", len(wrapped))
+	}
+	block, err := aes.NewCipher(kek)
+	if err != nil {
+		return nil, err
+	}
+	n := len(wrapped)/8 - 1
+	a := append([]byte{}, wrapped[:8]...)
+	r := append([]byte{}, wrapped[8:]...)
+	var b [16]byte
+	for j := 5; j >= 0; j-- {
+		for i := n; i >= 1; i-- {
+			t := uint64(n*j + i)
+			binary.BigEndian.PutUint64(b[:8], binary.BigEndian.Uint64(a)^t)
+			copy(b[8:], r[(i-1)*8:i*8])
+			block.Decrypt(b[:], b[:])
+			copy(a, b[:8])
+			copy(r[(i-1)*8:i*8], b[8:])
+		}
+	}
+	if subtle.ConstantTimeCompare(a, keyWrapIV) != 1 {
+		return nil, errors.New("AES key unwrap integrity check failed (wrong key)")
+	}
+	return r, nil
+}
+
+// AESKeyWrap is the RFC 3394 AES key wrap (for encrypting test artifacts).
+func AESKeyWrap(kek, key []byte) ([]byte, error) {
+	if len(key) < 16 || len(key)%8 != 0 {
+		return nil, fmt.Errorf("key of %d octets cannot be wrapped", len(key))
+	}
+	block, err := aes.NewCipher(kek)
+	if err != nil {
+		return nil, err
+	}
+	n := len(key) / 8
+	a := append([]byte{}, keyWrapIV...)
+	r := append([]byte{}, key...)
+	var b [16]byte
+	for j := 0; j <= 5; j++ {
+		for i := 1; i <= n; i++ {
+			copy(b[:8], a)
+			copy(b[8:], r[(i-1)*8:i*8])
+			block.Encrypt(b[:], b[:])
+			t := uint64(n*j + i)
+			binary.BigEndian.PutUint64(a, binary.BigEndian.Uint64(b[:8])^t)
+			copy(r[(i-1)*8:i*8], b[8:])
+		}
+	}
+	return append(a, r...), nil
+}
+
+// NewECDHKey adapts an in-memory *ecdh.PrivateKey to ECDHKey.
+func NewECDHKey(k *ecdh.PrivateKey) ECDHKey { return ecdhKey{k} }
+
+type ecdhKey struct{ k *ecdh.PrivateKey }
+
+func (k ecdhKey) Public() *ecdh.PublicKey                   { return k.k.PublicKey() }
+func (k ecdhKey) ECDH(peer *ecdh.PublicKey) ([]byte, error) { return k.k.ECDH(peer) }
