@@ -231,3 +231,17 @@ func TestTailBuffer(t *testing.T) {
 		}
 	}
 }
+
+func TestValidScriptName(t *testing.T) {
+	tests := map[string]bool{
+		"pre-configuration-script": true, "post.sh": true, "a": true, "A_9": true,
+		"": false, ".hidden": false, "-x": false, "_x": false, "../evil": false, "a/b": false,
+		"sp ace": false, "tab\t": false, "ü": false,
+		strings.Repeat("a", 128): true, strings.Repeat("a", 129): false,
+	}
+	for name, want := range tests {
+		if got := validScriptName(name); got != want {
+			t.Errorf("validScriptName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -10,8 +10,6 @@ import (
 	"hash"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sztp/sztp/internal/atomicfile"
+	"github.com/sztp/sztp/internal/httpx"
 )
 
 // Request describes one image to fetch.
@@ -56,9 +55,10 @@ const (
 
 // Fetcher downloads and verifies images. The zero value is usable.
 type Fetcher struct {
-	// Client is used for every request. nil means a client with connect,
-	// TLS and response-header timeouts, no proxy, and the TLS policy below.
-	Client  *http.Client
+	// Client is used for every request. nil means an httpx.Client with
+	// connect, TLS and response-header timeouts, no proxy, up to 5 HTTP
+	// redirects, and the TLS policy below.
+	Client  Doer
 	MaxSize int64 // bytes; 0 means no limit
 	Logger  *slog.Logger
 
@@ -121,9 +121,6 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Result, error) {
 	}
 	defer st.close()
 	r := &run{f: f, st: st, req: req, client: f.client(), log: f.logger(), prog: f.Progress}
-	if f.Client == nil {
-		defer r.client.CloseIdleConnections()
-	}
 	if r.prog == nil {
 		r.prog = LogProgress(f.Logger)
 	}
@@ -158,7 +155,12 @@ func (f *Fetcher) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func (f *Fetcher) client() *http.Client {
+// Doer sends HTTP requests (an *httpx.Client).
+type Doer interface {
+	Do(*httpx.Request) (*httpx.Response, error)
+}
+
+func (f *Fetcher) client() Doer {
 	if f.Client != nil {
 		return f.Client
 	}
@@ -168,15 +170,13 @@ func (f *Fetcher) client() *http.Client {
 	} else {
 		tc.InsecureSkipVerify = true // integrity from the SHA-256 (RFC 8572 download-uri)
 	}
-	return &http.Client{Transport: &http.Transport{
-		Proxy:                 nil,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       tc,
+	return &httpx.Client{
+		TLSConfig:             tc,
+		DialTimeout:           30 * time.Second,
 		TLSHandshakeTimeout:   30 * time.Second,
 		ResponseHeaderTimeout: 60 * time.Second,
-		DisableCompression:    true,
-		MaxIdleConnsPerHost:   1,
-	}}
+		MaxRedirects:          5,
+	}
 }
 
 // run is one Fetch.
@@ -184,7 +184,7 @@ type run struct {
 	f      *Fetcher
 	st     *stage
 	req    Request
-	client *http.Client
+	client Doer
 	log    *slog.Logger
 	prog   Progress
 }
@@ -281,7 +281,7 @@ func (r *run) attempt(ctx context.Context, uri string) (*Result, attemptInfo, er
 
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	hreq, err := http.NewRequestWithContext(rctx, http.MethodGet, uri, nil)
+	hreq, err := httpx.NewRequest(rctx, "GET", uri, nil)
 	if err != nil {
 		return nil, a, err
 	}
@@ -300,7 +300,7 @@ func (r *run) attempt(ctx context.Context, uri string) (*Result, attemptInfo, er
 
 	total := int64(-1)
 	switch {
-	case resp.StatusCode == http.StatusPartialContent && off > 0:
+	case resp.StatusCode == httpx.StatusPartialContent && off > 0:
 		start, _, tot, err := parseContentRange(resp.Header.Get("Content-Range"))
 		why := ""
 		switch {
@@ -325,7 +325,7 @@ func (r *run) attempt(ctx context.Context, uri string) (*Result, attemptInfo, er
 		if total < 0 {
 			total = sc.Total
 		}
-	case resp.StatusCode == http.StatusOK:
+	case resp.StatusCode == httpx.StatusOK:
 		if off > 0 {
 			r.log.Warn("server sent the whole image (Range ignored or validator changed); restarting from zero", "uri", uri, "had", off)
 			if h, err = st.reset(); err != nil {
@@ -334,7 +334,7 @@ func (r *run) attempt(ctx context.Context, uri string) (*Result, attemptInfo, er
 			off, a.done = 0, 0
 		}
 		total = resp.ContentLength
-	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && off > 0:
+	case resp.StatusCode == httpx.StatusRangeNotSatisfiable && off > 0:
 		r.log.Warn("server refused the resume range; restarting from zero", "uri", uri, "had", off)
 		if _, err := st.reset(); err != nil {
 			return nil, a, localError{err}
@@ -503,7 +503,7 @@ func ifRange(sc *sidecar) string {
 // validatorChanged reports whether a 206 response carries a different
 // validator from the one the staged prefix came with (a server that ignored
 // If-Range).
-func validatorChanged(sc *sidecar, h http.Header) bool {
+func validatorChanged(sc *sidecar, h httpx.Header) bool {
 	if et := h.Get("ETag"); sc.ETag != "" && et != "" {
 		return et != sc.ETag
 	}

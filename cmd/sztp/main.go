@@ -8,10 +8,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
-	"github.com/spf13/cobra"
+	"github.com/sztp/sztp/internal/cli"
 )
 
 // Exit codes, documented in `sztp --help` and the README.
@@ -40,9 +39,9 @@ func (e exitError) Unwrap() error { return e.err }
 
 // commands are added by each subcommand's file from init, so that the
 // subcommands stay independent of each other.
-var commands []func() *cobra.Command
+var commands []func() *cli.Command
 
-func register(f func() *cobra.Command) { commands = append(commands, f) }
+func register(f func() *cli.Command) { commands = append(commands, f) }
 
 const rootLong = `sztp is an on-device Secure Zero Touch Provisioning client (RFC 8572).
 
@@ -57,8 +56,8 @@ Exit codes:
   1  failure (bootstrap failed, artifact invalid, download not verified)
   2  usage error (bad flags or arguments)`
 
-func newRoot() *cobra.Command {
-	root := &cobra.Command{
+func newRoot() *cli.Command {
+	root := &cli.Command{
 		Use:           "sztp",
 		Short:         "Secure Zero Touch Provisioning client (RFC 8572)",
 		Long:          rootLong,
@@ -66,7 +65,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn, error")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(c *cli.Command, err error) error { return usageError{err} })
 	for _, f := range commands {
 		root.AddCommand(f())
 	}
@@ -83,31 +82,32 @@ func run(args []string) int {
 	root := newRoot()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return exitOK
-	}
+	code := exitCode(err)
 	var ee exitError
-	if errors.As(err, &ee) {
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
 		if ee.err != nil && ee.code != exitOK {
 			fmt.Fprintln(os.Stderr, "sztp:", ee.err)
 		}
-		return ee.code
+	default:
+		fmt.Fprintln(os.Stderr, "sztp:", err)
 	}
-	fmt.Fprintln(os.Stderr, "sztp:", err)
+	return code
+}
+
+// exitCode maps a command's error to the documented exit code.
+func exitCode(err error) int {
+	var ee exitError
 	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	var ce *cli.UsageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &ue), errors.As(err, &ce):
 		return exitUsage
 	}
 	return exitFailure
-}
-
-// isCobraUsage recognises cobra's own argument errors.
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "required flag"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }

@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/spf13/cobra"
+	"github.com/sztp/sztp/internal/cli"
 )
 
 // logger returns the slog logger for a command, at the --log-level given.
 // Logs go to stderr; results go to stdout.
-func logger(cmd *cobra.Command) *slog.Logger {
+func logger(cmd *cli.Command) *slog.Logger {
 	lvl := new(slog.LevelVar)
 	if s, err := cmd.Flags().GetString("log-level"); err == nil {
 		if err := lvl.UnmarshalText([]byte(s)); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -23,17 +22,7 @@ func execute(t *testing.T, args ...string) (int, string) {
 	root.SetErr(&out)
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
-	var ee exitError
-	var ue usageError
-	switch {
-	case err == nil:
-		return exitOK, out.String()
-	case errors.As(err, &ee):
-		return ee.code, out.String()
-	case errors.As(err, &ue) || isCobraUsage(err):
-		return exitUsage, out.String()
-	}
-	return exitFailure, out.String()
+	return exitCode(err), out.String()
 }
 
 type manifestEntry struct {

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/sztp/sztp/dhcpopts"
+	"github.com/sztp/sztp/internal/cli"
+)
+
+func init() { register(newDHCPCmd) }
+
+const dhcpLong = `Get a DHCP lease and print the SZTP bootstrap server URIs it carries
+(RFC 8572 §8: DHCPv4 option 143, DHCPv6 option 136).
+
+Without --lease-file, sztp runs DHCPv4 and DHCPv6 on each --interface (default:
+every non-loopback link with a hardware address) in parallel, asking for
+option 143 / 136. It brings links up, waits for carrier, and, unless
+--no-configure is given, configures the leased address, routes and DNS so
+that the bootstrap server can be reached. It renews nothing.
+
+With --lease-file it reads the lease of the operating system's DHCP client
+instead (ISC dhclient, systemd-networkd, NetworkManager, dhcpcd), e.g.
+/var/lib/dhcp/dhclient.eth0.leases.
+
+Only URIs of the form https://host[:port] are printed; entries that are
+ignored, and a plain-text option value (accepted for compatibility), are
+reported on stderr. Exit status 1 when no lease carried a usable URI.`
+
+// dhcpResult is one line of the --json output.
+type dhcpResult struct {
+	Interface string   `json:"interface"`
+	Family    string   `json:"family"`
+	URIs      []string `json:"uris"`
+}
+
+func newDHCPCmd() *cli.Command {
+	var (
+		ifaces      []string
+		leaseFiles  []string
+		ipv4, ipv6  bool
+		noConfigure bool
+		timeout     time.Duration
+		asJSON      bool
+		resolvConf  string
+	)
+	cmd := &cli.Command{
+		Use:   "dhcp",
+		Short: "get a DHCP lease (or read a lease file) and print the SZTP URIs (option 143 / 136)",
+		Long:  dhcpLong,
+		Example: `  sztp dhcp --interface eth0 --json
+  sztp dhcp --ipv4 --no-configure --timeout 20s
+  sztp dhcp --lease-file /var/lib/dhcp/dhclient.eth0.leases --json`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cli.Command, _ []string) error {
+			if timeout <= 0 {
+				return usagef("--timeout must be positive, got %s", timeout)
+			}
+			log := logger(cmd)
+			var leases []dhcpopts.Lease
+			if len(leaseFiles) > 0 {
+				for _, f := range leaseFiles {
+					ls, err := dhcpopts.ReadLeaseFile(f)
+					if err != nil {
+						return err
+					}
+					for _, l := range ls {
+						for _, w := range l.Warnings {
+							log.Warn("dhcp: "+w, "interface", l.Interface, "family", l.Family, "lease-file", f)
+						}
+					}
+					leases = append(leases, ls...)
+				}
+			} else {
+				ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+				defer cancel()
+				var err error
+				leases, err = dhcpopts.Discover(ctx, dhcpopts.Config{
+					Interfaces:  ifaces,
+					IPv4:        ipv4,
+					IPv6:        ipv6,
+					Configure:   !noConfigure,
+					LinkTimeout: min(10*time.Second, timeout),
+					ResolvConf:  resolvConf,
+					Logger:      log,
+				})
+				if err != nil && !errors.Is(err, dhcpopts.ErrNoLease) {
+					return err
+				}
+				if err != nil {
+					log.Warn("dhcp: " + err.Error())
+				}
+			}
+			results := []dhcpResult{}
+			for _, l := range leases {
+				if len(l.URIs) == 0 || !wantFamily(l.Family, ipv4, ipv6) {
+					continue
+				}
+				if len(leaseFiles) > 0 && len(ifaces) > 0 && !slices.Contains(ifaces, l.Interface) {
+					continue
+				}
+				results = append(results, dhcpResult{Interface: l.Interface, Family: l.Family, URIs: l.URIs})
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				if err := printJSON(out, results); err != nil {
+					return err
+				}
+			} else {
+				for _, r := range results {
+					for _, u := range r.URIs {
+						fmt.Fprintf(out, "%s\t%s\t%s\n", r.Interface, r.Family, u)
+					}
+				}
+			}
+			if len(results) == 0 {
+				return exitError{exitFailure, errors.New("no DHCP lease carried an SZTP bootstrap server (option 143 / 136)")}
+			}
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringSliceVar(&ifaces, "interface", nil, "link to run DHCP on (repeatable; default: every non-loopback link); with --lease-file, only leases of these links")
+	fs.StringSliceVar(&leaseFiles, "lease-file", nil, "read this lease file of the OS DHCP client instead of running DHCP (repeatable)")
+	fs.BoolVar(&ipv4, "ipv4", false, "DHCPv4 / option 143 only (default: both families)")
+	fs.BoolVar(&ipv6, "ipv6", false, "DHCPv6 / option 136 only (default: both families)")
+	fs.BoolVar(&noConfigure, "no-configure", false, "leave addresses, routes and resolv.conf alone")
+	fs.DurationVar(&timeout, "timeout", 30*time.Second, "give up on DHCP after this long")
+	fs.BoolVar(&asJSON, "json", false, "print a JSON array of {interface, family, uris}")
+	fs.StringVar(&resolvConf, "resolv-conf", "/etc/resolv.conf", "resolver file to write when configuring")
+	fs.MarkHidden("resolv-conf")
+	return cmd
+}
+
+func wantFamily(family string, ipv4, ipv6 bool) bool {
+	if !ipv4 && !ipv6 {
+		return true
+	}
+	return family == dhcpopts.FamilyIPv4 && ipv4 || family == dhcpopts.FamilyIPv6 && ipv6
+}

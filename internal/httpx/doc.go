@@ -1,0 +1,13 @@
+// Package httpx is a small HTTP/1.1 client and server: one request per
+// connection, Content-Length and chunked bodies, dial, TLS handshake,
+// header and idle timeouts, and cancellation by context.
+//
+// It exists for the binary budget: importing net/http at all costs the agent
+// about half a MiB (its Transport and HTTP/2 half more), while sztp only ever
+// sends a few RESTCONF requests, downloads one image, and, for `sztp demo`,
+// serves the same. Non-test code must not import net/http; tests may.
+//
+// The client does not pool connections, use proxies, or decompress bodies;
+// it follows redirects only when asked to (bootstrap servers must not be
+// redirected, digest 4.5).
+package httpx
