@@ -21,7 +21,7 @@ import (
 // carries a random marker that the probe prints.
 func TestHarnessQEMU(t *testing.T) {
 	needE2E(t)
-	ctx := testContext(t, 8*time.Minute)
+	ctx := testContext(t, 12*time.Minute)
 	dir := t.TempDir()
 	kernel := fetchKernel(t, ctx)
 	initrd := buildInitramfs(t, ctx, filepath.Join(dir, "probe.cpio"),

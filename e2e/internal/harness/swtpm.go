@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -107,9 +108,9 @@ func ProvisionIDevID(ctx context.Context, n *Netns, dir, serial string) (*IDevID
 			return nil, fmt.Errorf("harness: storing the IDevID certificate: %w", err)
 		}
 	}
-	a, _ := os.ReadFile(id.Cert)
-	b, _ := os.ReadFile(f("idevid.readback.der"))
-	if string(a) != string(b) {
+	a, errA := os.ReadFile(id.Cert)
+	b, errB := os.ReadFile(f("idevid.readback.der"))
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
 		return nil, fmt.Errorf("harness: IDevID certificate read back from NV %s differs from the one written", id.CertIndex)
 	}
 	if _, err := run(ctx, n.Exec("swtpm_ioctl", "--tcp", fmt.Sprintf("127.0.0.1:%d", swtpmCtrlPort), "-s")...); err != nil {
