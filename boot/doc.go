@@ -48,7 +48,7 @@
 //
 // # Scripts
 //
-// [NewScriptRunner] writes each script to a private directory (0700) and
+// [NewScriptRunner] writes each script to a private directory (0700, ours) and
 // executes it directly; it must start with "#!" or be an ELF binary. Exit
 // status 0 is [ScriptOK], [ExitWarning] (10) is [ScriptWarning] (the engine
 // sends *-warning and goes on, C77), anything else, a signal or the

@@ -45,17 +45,26 @@ type execHook struct {
 }
 
 func newExecHook(prog string, opts Options) (*execHook, error) {
+	if err := checkProgram(prog); err != nil {
+		return nil, err
+	}
+	return &execHook{prog: prog, opts: opts}, nil
+}
+
+// checkProgram makes sure a hook's program is an absolute path to an
+// executable file when the hook is set up, not when it is first needed.
+func checkProgram(prog string) error {
 	if !filepath.IsAbs(prog) {
-		return nil, fmt.Errorf("program %q must be an absolute path", prog)
+		return fmt.Errorf("program %q must be an absolute path", prog)
 	}
 	fi, err := os.Stat(prog)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
-		return nil, fmt.Errorf("program %s is not an executable file (mode %v)", prog, fi.Mode())
+		return fmt.Errorf("program %s is not an executable file (mode %v)", prog, fi.Mode())
 	}
-	return &execHook{prog: prog, opts: opts}, nil
+	return nil
 }
 
 // InstallImage runs the program with the image path in SZTP_IMAGE and

@@ -92,12 +92,14 @@ func TestExecImageHookEnvironment(t *testing.T) {
 
 func TestExecImageHookTimeout(t *testing.T) {
 	prog := writeProgram(t, t.TempDir(), "install", "echo working\nsleep 1000\n")
-	h, err := NewImageHook("exec:"+prog, Options{Timeout: 2 * time.Second})
+	// Generous, so that the program prints before the timeout on a loaded
+	// machine.
+	h, err := NewImageHook("exec:"+prog, Options{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := h.InstallImage(context.Background(), Image{Path: "/nonexistent"})
-	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "timed out after 2s: working") {
+	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "timed out after 5s: working") {
 		t.Fatalf("err = %v, want a timeout with the output", err)
 	}
 	if got != nil {

@@ -2,6 +2,7 @@ package boot
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -234,36 +235,62 @@ func kexecLoad(kernel, initrd, cmdline string) error {
 		ifd = int(i.Fd())
 	}
 	if err := sysKexecFileLoad(int(k.Fd()), ifd, cmdline, flags); err != nil {
-		return fmt.Errorf("kexec_file_load: %w", err)
+		return fmt.Errorf("kexec_file_load: %w%s", err, kexecHint(err))
 	}
 	return nil
+}
+
+// kexecHint says what the usual kexec_file_load failures mean for the
+// operator who reads the boot-image-error report.
+func kexecHint(err error) string {
+	switch {
+	case errors.Is(err, unix.ENOSYS):
+		return " (the running kernel lacks CONFIG_KEXEC_FILE)"
+	case errors.Is(err, unix.EPERM):
+		return " (needs CAP_SYS_BOOT; with Secure Boot or lockdown, a kernel signed with a trusted key)"
+	case errors.Is(err, unix.EKEYREJECTED), errors.Is(err, unix.ENOKEY), errors.Is(err, unix.EBADMSG):
+		return " (the kernel's signature was rejected: Secure Boot or lockdown needs a kernel signed with a trusted key)"
+	case errors.Is(err, unix.ENOEXEC):
+		return " (the running kernel does not accept this kernel image format)"
+	}
+	return ""
 }
 
 // unpackKexec turns the image at p into a kernel (+ initrd, cmdline),
 // decompressing into work as needed. Accepted: a kernel; a gzip'd kernel; a
 // tar, or a gzip'd tar, of regular files "kernel" (itself maybe gzip'd),
-// optional "initrd" and optional "cmdline".
+// optional "initrd" and optional "cmdline". A gzip'd tar is unpacked as it
+// is decompressed: work (often tmpfs, i.e. RAM) never holds the whole tar
+// besides its files.
 func unpackKexec(ctx context.Context, p, work string) (*kexecBundle, error) {
-	f, err := sniffFile(p)
+	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
 	}
-	if f == fmtGzip {
-		if p, err = gunzipFile(ctx, p, filepath.Join(work, "image")); err != nil {
-			return nil, err
-		}
-		if f, err = sniffFile(p); err != nil {
-			return nil, err
-		}
-	}
-	if f != fmtTar {
-		return &kexecBundle{kernel: p, kind: f}, nil
-	}
-	r, err := os.Open(p)
+	defer f.Close()
+	r, kind, err := sniffReader(f)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading %s: %w", p, err)
 	}
-	defer r.Close()
+	if kind == fmtGzip {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("gunzip: %w", err)
+		}
+		if r, kind, err = sniffReader(zr); err != nil {
+			return nil, fmt.Errorf("gunzip: %w", err)
+		}
+		if kind != fmtTar {
+			dst := filepath.Join(work, "image")
+			if err := writeLimited(ctx, dst, r); err != nil {
+				return nil, fmt.Errorf("gunzip: %w", err)
+			}
+			return &kexecBundle{kernel: dst, kind: kind}, nil
+		}
+	}
+	if kind != fmtTar {
+		return &kexecBundle{kernel: p, kind: kind}, nil
+	}
 	b, err := extractBundle(ctx, r, work)
 	if err != nil {
 		return nil, err
@@ -280,6 +307,17 @@ func unpackKexec(ctx context.Context, p, work string) (*kexecBundle, error) {
 		}
 	}
 	return b, nil
+}
+
+// sniffReader recognises the format of what r yields and returns a reader
+// that yields all of it again.
+func sniffReader(r io.Reader) (io.Reader, format, error) {
+	br := bufio.NewReaderSize(r, sniffSize)
+	head, err := br.Peek(sniffSize)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmtUnknown, err
+	}
+	return br, sniff(head), nil
 }
 
 // extractBundle reads a kexec tar bundle, writing kernel and initrd into

@@ -27,8 +27,12 @@ func init() {
 			Summary: "nothing to write (another hook in the chain did it): reboot to activate, by reboot(2) or by running PROGRAM"},
 		arg: argOptional,
 		new: func(arg string, opts Options) (ImageInstaller, error) {
-			if arg != "" && !filepath.IsAbs(arg) {
-				return nil, fmt.Errorf("program %q must be an absolute path", arg)
+			// A missing reboot program would show only after
+			// boot-image-installed-rebooting was reported.
+			if arg != "" {
+				if err := checkProgram(arg); err != nil {
+					return nil, err
+				}
 			}
 			return rebootHook{prog: arg, opts: opts}, nil
 		},

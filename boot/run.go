@@ -73,6 +73,11 @@ func runProgram(ctx context.Context, opts Options, p program) (runResult, error)
 	}
 	cmd, err := startRetryBusy(rctx, build)
 	if err != nil {
+		if cerr := contextErr(ctx, rctx, p.path, timeout); cerr != nil {
+			// Out of time before the program ran: the same timeout or
+			// cancellation as while it runs.
+			return runResult{exitCode: -1}, cerr
+		}
 		return runResult{exitCode: -1}, fmt.Errorf("starting %s: %w", p.path, err)
 	}
 	opts.logger().Debug("started program", "path", p.path, "pid", cmd.Process.Pid, "timeout", timeout)
@@ -86,20 +91,29 @@ func runProgram(ctx context.Context, opts Options, p program) (runResult, error)
 			res.exitCode = ps.ExitCode()
 		}
 	}
-	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		// The caller's own deadline: still a timeout of this program.
-		return res, fmt.Errorf("%s: %w (%w)", p.path, ErrTimeout, ctx.Err())
-	case ctx.Err() != nil:
-		return res, fmt.Errorf("%s: %w", p.path, ctx.Err())
-	case rctx.Err() != nil:
-		return res, fmt.Errorf("%s: %w after %s", p.path, ErrTimeout, timeout)
+	if err := contextErr(ctx, rctx, p.path, timeout); err != nil {
+		return res, err
 	}
 	var exitErr *exec.ExitError
 	if werr != nil && !errors.As(werr, &exitErr) && !errors.Is(werr, exec.ErrWaitDelay) {
 		return res, fmt.Errorf("waiting for %s: %w", p.path, werr)
 	}
 	return res, nil
+}
+
+// contextErr says why a program run with rctx (ctx plus timeout) was cut
+// short, or nil when it was not.
+func contextErr(ctx, rctx context.Context, path string, timeout time.Duration) error {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		// The caller's own deadline: still a timeout of this program.
+		return fmt.Errorf("%s: %w (%w)", path, ErrTimeout, ctx.Err())
+	case ctx.Err() != nil:
+		return fmt.Errorf("%s: %w", path, ctx.Err())
+	case rctx.Err() != nil:
+		return fmt.Errorf("%s: %w after %s", path, ErrTimeout, timeout)
+	}
+	return nil
 }
 
 // startRetryBusy starts the command, retrying a few times on ETXTBSY: a

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/sztp/sztp/internal/atomicfile"
 )
@@ -103,7 +104,10 @@ func checkExecutable(b []byte) error {
 	return fmt.Errorf("%w: starts with %q", ErrNotExecutable, b[:n])
 }
 
-// privateDir creates dir if needed and makes sure only the owner can use it.
+// privateDir creates dir if needed and makes sure only we can use it. A
+// directory that exists already must be ours: the script is written and then
+// executed from it, and whoever owns the directory could swap the file in
+// between (a predictable name under /tmp could be created by another user).
 func privateDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -114,6 +118,9 @@ func privateDir(dir string) error {
 	}
 	if !fi.IsDir() {
 		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("%s is owned by uid %d, not by us (uid %d); refusing to run scripts from it", dir, st.Uid, os.Geteuid())
 	}
 	if fi.Mode().Perm() != 0o700 {
 		if err := os.Chmod(dir, 0o700); err != nil {

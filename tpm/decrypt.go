@@ -44,6 +44,9 @@ func OpenDecryptionKey(dev *Device, handle uint32) (*Decrypter, *ECDH, error) {
 	if !a.Decrypt || a.Restricted {
 		return nil, nil, fmt.Errorf("key 0x%08x is not an unrestricted decryption key (decrypt=%v restricted=%v)", handle, a.Decrypt, a.Restricted)
 	}
+	if err := k.checkPasswordUse(); err != nil {
+		return nil, nil, err
+	}
 	switch p := k.pub.(type) {
 	case *rsa.PublicKey:
 		if k.scheme != tpm2.TPMAlgNull && k.scheme != tpm2.TPMAlgOAEP && k.scheme != tpm2.TPMAlgRSAES {
@@ -72,8 +75,9 @@ func (d *Decrypter) Description() KeyDescription { return d.key.describe() }
 // Decrypt decrypts msg in the TPM. For OAEP the MGF1 hash must equal the
 // label hash (the TPM uses one hash), and a non-empty label must end with a
 // zero byte (the TPM treats labels as NUL-terminated strings). With
-// PKCS1v15DecryptOptions.SessionKeyLen set, a failure returns random bytes of
-// that length instead of an error, as rsa.PrivateKey does.
+// PKCS1v15DecryptOptions.SessionKeyLen set, a decryption the TPM rejects
+// returns random bytes of that length instead of an error, as rsa.PrivateKey
+// does; a failure to reach the TPM is still an error.
 func (d *Decrypter) Decrypt(_ io.Reader, msg []byte, opts crypto.DecrypterOpts) ([]byte, error) {
 	scheme := tpm2.TPMTRSADecrypt{Scheme: tpm2.TPMAlgRSAES, Details: tpm2.NewTPMUAsymScheme(tpm2.TPMAlgRSAES, &tpm2.TPMSEncSchemeRSAES{})}
 	var label []byte
@@ -110,7 +114,10 @@ func (d *Decrypter) Decrypt(_ io.Reader, msg []byte, opts crypto.DecrypterOpts) 
 		cmd.Label = tpm2.TPM2BData{Buffer: label}
 	}
 	rsp, err := cmd.Execute(d.dev)
-	if sessionKeyLen > 0 {
+	// Only what the TPM itself rejected (bad padding: a TPM response code)
+	// is masked; a TPM that cannot be reached is an error, not a random key.
+	var rc tpm2.TPMRC
+	if sessionKeyLen > 0 && (err == nil || errors.As(err, &rc)) {
 		if err != nil || len(rsp.Message.Buffer) != sessionKeyLen {
 			key := make([]byte, sessionKeyLen)
 			if _, rerr := io.ReadFull(rand.Reader, key); rerr != nil {

@@ -26,10 +26,11 @@ const headerSize = 10
 // by the signer, the decrypter and the NV reader of one identity. It
 // implements go-tpm's transport.TPM.
 type Device struct {
-	mu   sync.Mutex
-	t    transport.TPM
-	c    io.Closer // nil: not ours to close
-	name string
+	mu    sync.Mutex
+	t     transport.TPM
+	c     io.Closer // nil: not ours to close
+	name  string
+	stuck error // set when a command did not finish in time
 }
 
 var _ transport.TPM = (*Device)(nil)
@@ -79,14 +80,49 @@ func dialStream(network, addr, name string) (*Device, error) {
 // String is the path the device was opened from.
 func (d *Device) String() string { return d.name }
 
-// Send runs one TPM command and returns its response.
+// commandTimeout bounds one command on any transport. A character device
+// has no read deadline (go-tpm polls it without a timeout), so a TPM or
+// driver that stops answering would otherwise hang the agent for good.
+var commandTimeout = ioTimeout
+
+// Send runs one TPM command and returns its response. A command that does
+// not finish within commandTimeout fails, and so does every later command on
+// this Device until the abandoned one finishes after all (a TPM that is
+// merely slow recovers; one that never answers stays failed).
 func (d *Device) Send(cmd []byte) ([]byte, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.t == nil {
 		return nil, errors.New("tpm: device closed")
 	}
-	return d.t.Send(cmd)
+	if d.stuck != nil {
+		return nil, d.stuck
+	}
+	type result struct {
+		rsp []byte
+		err error
+	}
+	done := make(chan result, 1)
+	t := d.t
+	go func() {
+		rsp, err := t.Send(cmd)
+		done <- result{rsp, err}
+	}()
+	timer := time.NewTimer(commandTimeout)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r.rsp, r.err
+	case <-timer.C:
+		d.stuck = fmt.Errorf("tpm %s did not answer a command within %v; not using it until it does", d.name, commandTimeout)
+		go func() {
+			<-done // the late response belongs to the abandoned command
+			d.mu.Lock()
+			d.stuck = nil
+			d.mu.Unlock()
+		}()
+		return nil, d.stuck
+	}
 }
 
 // Close releases the TPM.
@@ -107,7 +143,8 @@ func (d *Device) Close() error {
 // wrapper assumes one Read returns the whole response, which TCP does not
 // promise.
 type stream struct {
-	conn net.Conn
+	conn   net.Conn
+	broken error // set after a failed exchange: the framing may be lost
 }
 
 // ioTimeout bounds one command: a TPM answers in well under a minute even for
@@ -115,6 +152,20 @@ type stream struct {
 const ioTimeout = 2 * time.Minute
 
 func (s *stream) Send(cmd []byte) ([]byte, error) {
+	if s.broken != nil {
+		return nil, fmt.Errorf("tpm connection unusable after an earlier failure (reopen it): %w", s.broken)
+	}
+	rsp, err := s.exchange(cmd)
+	if err != nil {
+		// A late or partial response would be read as the answer to the
+		// next command: never reuse the connection.
+		s.broken = err
+		s.conn.Close()
+	}
+	return rsp, err
+}
+
+func (s *stream) exchange(cmd []byte) ([]byte, error) {
 	if err := s.conn.SetDeadline(time.Now().Add(ioTimeout)); err != nil {
 		return nil, err
 	}

@@ -18,8 +18,10 @@
 // DER. RSA-PSS signatures are checked to use salt length = hash length (what
 // TLS 1.3 verifies); a TPM that does otherwise loses its PSS schemes.
 //
-// A Device runs one command at a time and may be shared. swtpm's server
-// socket speaks plain TPM frames: Open uses its own framed stream transport
-// for tcp:// and unix://, not go-tpm's transport/tcp (the Microsoft
-// simulator protocol).
+// A Device runs one command at a time and may be shared. Every command is
+// bounded (2 minutes): a TPM that stops answering fails the command, and the
+// Device until the TPM answers again, instead of hanging the agent. swtpm's
+// server socket speaks plain TPM frames: Open uses its own framed stream
+// transport for tcp:// and unix://, not go-tpm's transport/tcp (the
+// Microsoft simulator protocol).
 package tpm

@@ -3,7 +3,6 @@ package tpm
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rsa"
 	"errors"
 	"fmt"
@@ -33,36 +32,43 @@ func readKey(t *Device, handle uint32) (*keyInfo, error) {
 		return nil, fmt.Errorf("key 0x%08x: parsing public area: %w", handle, err)
 	}
 	k := &keyInfo{handle: h, name: rsp.Name, public: *pubArea, scheme: tpm2.TPMAlgNull, hash: tpm2.TPMAlgNull}
+	var details tpm2.TPMUAsymScheme
 	switch pubArea.Type {
 	case tpm2.TPMAlgECC:
 		parms, err := pubArea.Parameters.ECCDetail()
 		if err != nil {
 			return nil, fmt.Errorf("key 0x%08x: %w", handle, err)
 		}
-		k.scheme = parms.Scheme.Scheme
-		if k.scheme != tpm2.TPMAlgNull {
-			if k.hash, err = schemeHash(k.scheme, parms.Scheme.Details); err != nil {
-				return nil, fmt.Errorf("key 0x%08x: %w", handle, err)
-			}
-		}
+		k.scheme, details = parms.Scheme.Scheme, parms.Scheme.Details
 	case tpm2.TPMAlgRSA:
 		parms, err := pubArea.Parameters.RSADetail()
 		if err != nil {
 			return nil, fmt.Errorf("key 0x%08x: %w", handle, err)
 		}
-		k.scheme = parms.Scheme.Scheme
-		if k.scheme != tpm2.TPMAlgNull {
-			if k.hash, err = schemeHash(k.scheme, parms.Scheme.Details); err != nil {
-				return nil, fmt.Errorf("key 0x%08x: %w", handle, err)
-			}
-		}
+		k.scheme, details = parms.Scheme.Scheme, parms.Scheme.Details
 	default:
 		return nil, fmt.Errorf("key 0x%08x: type %s is neither ECC nor RSA", handle, algName(pubArea.Type))
+	}
+	if k.scheme != tpm2.TPMAlgNull {
+		if k.hash, err = schemeHash(k.scheme, details); err != nil {
+			return nil, fmt.Errorf("key 0x%08x: %w", handle, err)
+		}
 	}
 	if k.pub, err = tpm2.Pub(*pubArea); err != nil {
 		return nil, fmt.Errorf("key 0x%08x: public key: %w", handle, err)
 	}
 	return k, nil
+}
+
+// checkPasswordUse fails for a key whose user role needs a policy session
+// (userWithAuth clear): the agent authorizes with the key's empty password
+// only, so such a key would fail at its first use (a TLS handshake) with a
+// bare TPM error.
+func (k *keyInfo) checkPasswordUse() error {
+	if !k.public.ObjectAttributes.UserWithAuth {
+		return fmt.Errorf("key 0x%08x can be used only through a policy session (userWithAuth is clear); the agent authorizes with the key's empty password", uint32(k.handle))
+	}
+	return nil
 }
 
 // schemeHash returns the hash fixed by an asymmetric scheme (TPMAlgNull for
@@ -176,17 +182,4 @@ func tpmHash(h crypto.Hash) (tpm2.TPMAlgID, error) {
 		return 0, errors.New("no hash given: the TPM signs digests only")
 	}
 	return 0, fmt.Errorf("hash %v is not supported by the TPM signer", h)
-}
-
-// curveOf maps an ECC curve to its Go curve.
-func curveOf(c tpm2.TPMECCCurve) (elliptic.Curve, error) {
-	switch c {
-	case tpm2.TPMECCNistP256:
-		return elliptic.P256(), nil
-	case tpm2.TPMECCNistP384:
-		return elliptic.P384(), nil
-	case tpm2.TPMECCNistP521:
-		return elliptic.P521(), nil
-	}
-	return nil, fmt.Errorf("unsupported ECC curve 0x%04x", uint16(c))
 }

@@ -47,6 +47,9 @@ func NewSigner(dev *Device, handle uint32, log *slog.Logger) (*Signer, error) {
 	if k.public.ObjectAttributes.Restricted {
 		return nil, fmt.Errorf("key 0x%08x is a restricted signing key (an attestation key); it cannot sign outside data", handle)
 	}
+	if err := k.checkPasswordUse(); err != nil {
+		return nil, err
+	}
 	s := &Signer{dev: dev, key: k}
 	if s.hashes, err = supportedHashes(dev); err != nil {
 		return nil, err
@@ -270,6 +273,7 @@ func supportedHashes(dev *Device) (map[crypto.Hash]bool, error) {
 	out := map[crypto.Hash]bool{}
 	next := uint32(0)
 	for {
+		from := next
 		rsp, err := tpm2.GetCapability{Capability: tpm2.TPMCapAlgs, Property: next, PropertyCount: 64}.Execute(dev)
 		if err != nil {
 			return nil, fmt.Errorf("reading tpm algorithms: %w", err)
@@ -284,7 +288,8 @@ func supportedHashes(dev *Device) (map[crypto.Hash]bool, error) {
 			}
 			next = uint32(a.Alg) + 1
 		}
-		if !rsp.MoreData || len(algs.AlgProperties) == 0 {
+		// A TPM that says "more" without moving on would loop us forever.
+		if !rsp.MoreData || len(algs.AlgProperties) == 0 || next <= from {
 			return out, nil
 		}
 	}

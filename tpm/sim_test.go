@@ -19,6 +19,7 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,5 +218,46 @@ func TestSimulatorCSR(t *testing.T) {
 	b, _ := NewSigner(dev, 0x81020002, nil)
 	if publicKeysEqual(a.Public(), b.Public()) {
 		t.Fatal("forced re-creation with a random unique gave the same key")
+	}
+}
+
+// A key whose user role needs a policy session (userWithAuth clear, as in
+// some OEM templates) is refused when loaded, naming the reason, instead of
+// failing later at the first TLS handshake or decryption with a TPM code.
+func TestSimulatorPolicyOnlyKey(t *testing.T) {
+	for _, usage := range []KeyUsage{UsageSign, UsageDecrypt} {
+		t.Run(map[KeyUsage]string{UsageSign: "sign", UsageDecrypt: "decrypt"}[usage], func(t *testing.T) {
+			dev := openSim(t)
+			tmpl, err := KeySpec{Algorithm: ECCP256, Usage: usage}.template()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tmpl.ObjectAttributes.UserWithAuth = false
+			tmpl.ObjectAttributes.AdminWithPolicy = true
+			tmpl.AuthPolicy = tpm2.TPM2BDigest{Buffer: make([]byte, 32)}
+			cp, err := tpm2.CreatePrimary{
+				PrimaryHandle: tpm2.AuthHandle{Handle: tpm2.TPMRHEndorsement, Auth: tpm2.PasswordAuth(nil)},
+				InPublic:      tpm2.New2B(tmpl),
+			}.Execute(dev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const handle = 0x81020010
+			if _, err := (tpm2.EvictControl{
+				Auth:             tpm2.AuthHandle{Handle: tpm2.TPMRHOwner, Auth: tpm2.PasswordAuth(nil)},
+				ObjectHandle:     tpm2.NamedHandle{Handle: cp.ObjectHandle, Name: cp.Name},
+				PersistentHandle: handle,
+			}).Execute(dev); err != nil {
+				t.Fatal(err)
+			}
+			if usage == UsageSign {
+				_, err = NewSigner(dev, handle, nil)
+			} else {
+				_, _, err = OpenDecryptionKey(dev, handle)
+			}
+			if err == nil || !strings.Contains(err.Error(), "userWithAuth is clear") {
+				t.Fatalf("loading a policy-only key: %v, want a refusal naming userWithAuth", err)
+			}
+		})
 	}
 }

@@ -10,11 +10,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -262,5 +265,142 @@ func TestReadCertificatesFile(t *testing.T) {
 	os.WriteFile(bad, []byte("junk"), 0o600)
 	if _, err := ReadCertificates(bad); err == nil {
 		t.Fatal("junk accepted as a certificate")
+	}
+}
+
+// hangingTPM does not answer its first command until released; later
+// commands succeed at once.
+type hangingTPM struct {
+	release chan struct{}
+	calls   atomic.Int32
+}
+
+var okResponse = []byte{0x80, 1, 0, 0, 0, 10, 0, 0, 0, 0}
+
+func (h *hangingTPM) Send([]byte) ([]byte, error) {
+	if h.calls.Add(1) == 1 {
+		<-h.release
+		return nil, errors.New("released")
+	}
+	return okResponse, nil
+}
+
+// A TPM that stops answering fails the command instead of hanging the agent;
+// the Device refuses commands while the TPM may still be busy with the
+// abandoned one, and works again once that one finishes.
+func TestDeviceCommandTimeout(t *testing.T) {
+	old := commandTimeout
+	commandTimeout = 50 * time.Millisecond
+	t.Cleanup(func() { commandTimeout = old })
+	h := &hangingTPM{release: make(chan struct{})}
+	dev := NewDevice(h, "/dev/tpm-test")
+	cmd := []byte{0x80, 1, 0, 0, 0, 10, 0, 0, 1, 0x44}
+	_, err := dev.Send(cmd)
+	if err == nil || !strings.Contains(err.Error(), "/dev/tpm-test did not answer a command within 50ms") {
+		t.Fatalf("Send to a hanging TPM: %v, want a timeout naming the device", err)
+	}
+	if _, err2 := dev.Send(cmd); err2 == nil || err2.Error() != err.Error() {
+		t.Errorf("Send while the TPM is busy: %v, want the same failure", err2)
+	}
+	if n := h.calls.Load(); n != 1 {
+		t.Errorf("the busy transport got %d commands, want 1", n)
+	}
+	close(h.release) // the abandoned command finishes late
+	var rsp []byte
+	for range 600 { // up to a minute on a loaded machine; usually at once
+		if rsp, err = dev.Send(cmd); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil || !bytes.Equal(rsp, okResponse) {
+		t.Fatalf("Send after the TPM answered: %x, %v; want it usable again", rsp, err)
+	}
+	if err := dev.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}
+
+// stuckCapTPM answers every TPM2_GetCapability(ALGS) with SHA-256 and
+// "more data", never moving on; after 10 commands it fails.
+type stuckCapTPM struct{ calls int }
+
+func (s *stuckCapTPM) Send([]byte) ([]byte, error) {
+	s.calls++
+	if s.calls > 10 {
+		return nil, errors.New("stuckCapTPM: asked again and again")
+	}
+	return []byte{
+		0x80, 0x01, 0, 0, 0, 25, 0, 0, 0, 0, // header: no sessions, 25 bytes, success
+		1,          // moreData
+		0, 0, 0, 0, // TPM_CAP_ALGS
+		0, 0, 0, 1, // one entry
+		0x00, 0x0b, 0, 0, 0, 4, // SHA-256, hash
+	}, nil
+}
+
+// A TPM that keeps saying "more data" without progress cannot hang the
+// algorithm listing.
+func TestSupportedHashesStopsWithoutProgress(t *testing.T) {
+	s := &stuckCapTPM{}
+	got, err := supportedHashes(NewDevice(s, "stuck"))
+	if err != nil {
+		t.Fatalf("supportedHashes: %v (after %d commands)", err, s.calls)
+	}
+	if !got[crypto.SHA256] || s.calls > 2 {
+		t.Errorf("hashes %v after %d commands, want SHA-256 after at most 2", got, s.calls)
+	}
+}
+
+// downTPM is a TPM that cannot be reached.
+type downTPM struct{}
+
+func (downTPM) Send([]byte) ([]byte, error) { return nil, errors.New("tpm link down") }
+
+// The Bleichenbacher-safe session-key mode masks what the TPM rejects
+// (tested against swtpm), not a TPM that cannot be reached: that must stay
+// an error, or the agent would go on with a random key and report a
+// confusing content-decryption failure instead.
+func TestDecryptSessionKeyTransportError(t *testing.T) {
+	key, _ := rsa.GenerateKey(rand.Reader, 1024)
+	d := &Decrypter{dev: NewDevice(downTPM{}, "down"), key: &keyInfo{
+		handle: 0x81000010, name: tpm2.TPM2BName{Buffer: append([]byte{0x00, 0x0b}, make([]byte, 32)...)},
+		pub: &key.PublicKey, scheme: tpm2.TPMAlgNull,
+	}}
+	got, err := d.Decrypt(nil, make([]byte, 128), &rsa.PKCS1v15DecryptOptions{SessionKeyLen: 16})
+	if err == nil || !strings.Contains(err.Error(), "tpm link down") {
+		t.Fatalf("Decrypt with an unreachable TPM = %x, %v; want the transport error", got, err)
+	}
+}
+
+// After a failed exchange (here a garbage length) the swtpm stream is not
+// reused: what is left of that response would be read as the answer to the
+// next command.
+func TestStreamBrokenAfterFailure(t *testing.T) {
+	client, server := net.Pipe()
+	t.Cleanup(func() { server.Close() })
+	got := make(chan int, 4)
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			n, err := server.Read(buf)
+			if err != nil {
+				return
+			}
+			got <- n
+			// A response whose size field is garbage, then more bytes.
+			server.Write([]byte{0x80, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0})
+		}
+	}()
+	s := &stream{conn: client}
+	cmd := []byte{0x80, 1, 0, 0, 0, 10, 0, 0, 1, 0x44}
+	if _, err := s.Send(cmd); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Fatalf("first Send: %v, want the bad frame", err)
+	}
+	if _, err := s.Send(cmd); err == nil || !strings.Contains(err.Error(), "unusable after an earlier failure") {
+		t.Fatalf("second Send: %v, want a refusal to reuse the connection", err)
+	}
+	if n := len(got); n != 1 {
+		t.Errorf("the server received %d commands, want 1", n)
 	}
 }

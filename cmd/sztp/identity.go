@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -126,8 +127,15 @@ func (f *identityFlags) load(ctx context.Context, log *slog.Logger) (*client.Ide
 		if err != nil {
 			return nil, nil, err
 		}
-		if d, ok := key.(crypto.Decrypter); ok {
-			id.Decrypter = d
+		switch k := key.(type) {
+		case *ecdsa.PrivateKey:
+			ek, err := k.ECDH()
+			if err != nil {
+				return nil, nil, fmt.Errorf("--decryption-key %s: %w", f.decryptionKey, err)
+			}
+			id.ECDH = trust.NewECDHKey(ek)
+		case crypto.Decrypter:
+			id.Decrypter = k
 		}
 	}
 	id.SerialNumber = f.serialNumber

@@ -181,13 +181,17 @@ For labs only: production IDevIDs are provisioned by the manufacturer.`,
 			if err != nil {
 				return fmt.Errorf("--ca-key: %w", err)
 			}
+			var certIndex uint32 // 0: tpm.DefaultCertIndex
+			if len(cfg.CertIndexes) > 0 {
+				certIndex = cfg.CertIndexes[0]
+			}
 			dev, err := tpm.Open(cfg.Path)
 			if err != nil {
 				return err
 			}
 			defer dev.Close()
 			res, err := tpm.Provision(cmd.Context(), dev, tpm.ProvisionOptions{
-				Handle: cfg.IDevIDHandle, CertIndex: cfg.CertIndexes[0], Algorithm: tpm.KeyAlgorithm(keyType),
+				Handle: cfg.IDevIDHandle, CertIndex: certIndex, Algorithm: tpm.KeyAlgorithm(keyType),
 				FixedScheme: fixed, CACert: certs[0], CAKey: key, SerialNumber: f.serialNumber,
 				CommonName: commonName, Force: force, Logger: logger(cmd),
 			})

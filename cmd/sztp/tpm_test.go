@@ -193,3 +193,15 @@ func TestPrintInfoGolden(t *testing.T) {
 }
 
 var updateTPMGolden = flag.Bool("update-tpm-golden", false, "rewrite testdata/tpm-info.golden")
+
+// An empty --idevid-cert-index (an operator clearing the list) provisions
+// at the default index instead of crashing.
+func TestTPMProvisionEmptyCertIndex(t *testing.T) {
+	sw := swtpmtest.Start(t)
+	ca := sw.CA(t)
+	out, err := sztp(t, "tpm", "provision", "--tpm", sw.Path, "--ca-cert", ca.CertFile, "--ca-key", ca.KeyFile,
+		"--serial-number", "LAB-0002", "--idevid-cert-index=")
+	if err != nil || !strings.Contains(out, "certificate in NV 0x01c90000") {
+		t.Fatalf("provision with an empty --idevid-cert-index: %v\n%s", err, out)
+	}
+}

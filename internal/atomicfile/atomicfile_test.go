@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -46,5 +47,31 @@ func TestWriteFromFailureKeepsOld(t *testing.T) {
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != 1 {
 		t.Errorf("%d entries left in dir, want 1 (no temp files)", len(ents))
+	}
+}
+
+// Failures name the path and leave no temp file behind.
+func TestWriteFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	isDir := filepath.Join(dir, "is-a-dir")
+	if err := os.MkdirAll(filepath.Join(isDir, "child"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, path, want string
+	}{
+		{"target-is-a-directory", isDir, "renaming into " + isDir},
+		{"no-such-directory", filepath.Join(dir, "missing", "f"), "creating temp file for " + filepath.Join(dir, "missing", "f")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := WriteFile(tc.path, []byte("data"), 0o644)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("WriteFile(%s) = %v, want an error containing %q", tc.path, err, tc.want)
+			}
+			ents, _ := os.ReadDir(dir)
+			if len(ents) != 1 {
+				t.Errorf("%d entries in %s after the failure, want only the directory (no temp files)", len(ents), dir)
+			}
+		})
 	}
 }

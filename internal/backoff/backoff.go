@@ -1,9 +1,8 @@
-// Package backoff computes capped exponential backoff with jitter, driven by
-// an injectable clock so tests never sleep.
 package backoff
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -22,7 +21,9 @@ func (RealClock) Now() time.Time                         { return time.Now() }
 func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // Backoff yields successive delays: Initial, doubling up to Max, each with
-// up to Jitter (a fraction, e.g. 0.2) randomly added or removed.
+// up to Jitter (a fraction, e.g. 0.2) randomly added or removed. A Max
+// below Initial (e.g. unset) caps at Initial, so a misconfigured Max never
+// turns the retry loop into a busy loop; delays never overflow.
 type Backoff struct {
 	Initial time.Duration
 	Max     time.Duration
@@ -35,20 +36,31 @@ type Backoff struct {
 
 // Next returns the next delay.
 func (b *Backoff) Next() time.Duration {
+	limit := max(b.Max, b.Initial)
 	d := b.Initial
-	for i := 0; i < b.n && d < b.Max; i++ {
+	for i := 0; i < b.n && d < limit; i++ {
+		if d > limit/2 { // doubling would pass the limit (or overflow)
+			d = limit
+			break
+		}
 		d *= 2
 	}
-	if d > b.Max {
-		d = b.Max
-	}
+	d = min(d, limit)
 	b.n++
 	if b.Jitter > 0 {
 		r := b.Rand
 		if r == nil {
 			r = rand.Float64
 		}
-		d = time.Duration(float64(d) * (1 + b.Jitter*(2*r()-1)))
+		f := float64(d) * (1 + b.Jitter*(2*r()-1))
+		switch {
+		case f <= 0:
+			d = 0
+		case f >= math.MaxInt64:
+			d = math.MaxInt64
+		default:
+			d = time.Duration(f)
+		}
 	}
 	return d
 }

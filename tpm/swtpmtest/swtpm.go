@@ -1,6 +1,7 @@
 package swtpmtest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -129,7 +130,9 @@ func launch(t testing.TB, dir, state, network string) (*SWTPM, error) {
 	stop := func() {
 		once.Do(func() {
 			if p, err := exec.LookPath("swtpm_ioctl"); err == nil {
-				_ = exec.Command(p, append(s.ctrl, "-s")...).Run()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				_ = exec.CommandContext(ctx, p, append(s.ctrl, "-s")...).Run()
+				cancel()
 			}
 			select {
 			case <-exited:
@@ -183,6 +186,13 @@ func listenerFile(l net.Listener) (*os.File, error) {
 	return nil, fmt.Errorf("unsupported listener %T", l)
 }
 
+// Bounds on swtpm and tpm2-tools, generous for a loaded machine: they only
+// matter when something hangs.
+const (
+	readyTimeout = 30 * time.Second
+	toolTimeout  = 2 * time.Minute
+)
+
 // waitReady connects to the server socket until swtpm accepts. The socket is
 // already listening, so this mostly waits for swtpm to initialise.
 func (s *SWTPM) waitReady(exited chan error) error {
@@ -192,7 +202,7 @@ func (s *SWTPM) waitReady(exited chan error) error {
 	}
 	// TPM2_GetCapability(TPM_CAP_TPM_PROPERTIES, TPM_PT_MANUFACTURER, 1).
 	cmd := []byte{0x80, 0x01, 0, 0, 0, 0x16, 0, 0, 0x01, 0x7a, 0, 0, 0, 6, 0, 0, 0x01, 0x05, 0, 0, 0, 1}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(readyTimeout)
 	var last error
 	for time.Now().Before(deadline) {
 		select {
@@ -235,15 +245,21 @@ func (s *SWTPM) Tool(t testing.TB, name string, args ...string) []byte {
 	return run(t, s.Dir, []string{"TPM2TOOLS_TCTI=" + s.TCTI}, name, args...)
 }
 
-// run runs a command in dir and fails t with its output on error.
+// run runs a command in dir and fails t with its output on error, or when
+// it does not finish within toolTimeout.
 func run(t testing.TB, dir string, env []string, name string, args ...string) []byte {
 	t.Helper()
-	cmd := exec.Command(name, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("%w after %v (%v)", ctx.Err(), toolTimeout, err)
+	}
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
 	}

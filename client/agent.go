@@ -1,0 +1,260 @@
+package client
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/sztp/sztp/boot"
+	"github.com/sztp/sztp/client/conveyed"
+	"github.com/sztp/sztp/images"
+	"github.com/sztp/sztp/internal/backoff"
+	"github.com/sztp/sztp/internal/state"
+	"github.com/sztp/sztp/trust"
+)
+
+// DefaultMaxRedirectDepth limits redirect recursion (C19: MUST limit,
+// SHOULD be at most 10).
+const DefaultMaxRedirectDepth = 10
+
+// MaxRetryAfter caps how long a server's Retry-After can make the agent wait.
+const MaxRetryAfter = time.Hour
+
+// ImageFetcher downloads and verifies a boot image; *images.Fetcher is one.
+type ImageFetcher interface {
+	Fetch(ctx context.Context, req images.Request) (*images.Result, error)
+}
+
+// Opener decrypts and validates the artifacts of a response; trust.Open is
+// the default. Tests and the demo may substitute their own.
+type Opener func(a trust.Artifacts, opts trust.Options) (*trust.Result, error)
+
+// Config is everything the agent needs. Only Identity and Sources are
+// required; a nil hook means the corresponding step fails when onboarding
+// information asks for it (never a silent skip).
+type Config struct {
+	Identity *Identity
+	// ServerTrustAnchors authenticate configured bootstrap servers (C7, C9).
+	ServerTrustAnchors []*x509.Certificate
+	// VoucherTrustAnchors authenticate ownership vouchers (digest 2.4 step 1).
+	VoucherTrustAnchors []*x509.Certificate
+	// Sources are tried in order (C6: local before remote).
+	Sources []Source
+
+	Images  ImageFetcher
+	Image   boot.ImageInstaller
+	Config  boot.ConfigApplier
+	Scripts boot.ScriptRunner
+	// ScriptTimeout bounds each script (0: none beyond the runner's own).
+	ScriptTimeout time.Duration
+
+	// State is the state directory; nil keeps no state (no run-once).
+	State *state.Store
+	// Clock drives backoff and time checks; nil is the wall clock.
+	Clock   backoff.Clock
+	Backoff *backoff.Backoff
+	Logger  *slog.Logger
+	// Open validates artifacts; nil is trust.Open.
+	Open Opener
+	// ClockUntrusted disables the clock-sensitive checks (C104).
+	ClockUntrusted bool
+	// Assertions accepted in vouchers; nil is the trust package default.
+	Assertions []string
+
+	Encoding  conveyed.Encoding
+	OSName    string // what the device runs now (C71), sent only to trusted servers
+	OSVersion string
+	HWModel   string
+	// Password enables HTTP Basic auth (username = serial number), only
+	// toward authenticated servers (C58).
+	Password        string
+	Timeouts        Timeouts
+	MaxResponseSize int64
+	// MaxRedirectDepth defaults to DefaultMaxRedirectDepth.
+	MaxRedirectDepth int
+	// LookupHost resolves a host name to addresses; nil is net.DefaultResolver.
+	LookupHost func(ctx context.Context, host string) ([]string, error)
+}
+
+// Result classifies an Outcome.
+type Result string
+
+const (
+	// Bootstrapped: onboarding completed (bootstrap-complete sent when trusted).
+	Bootstrapped Result = "success"
+	// Rebooting: an image was installed and the device is rebooting into it.
+	Rebooting Result = "rebooting"
+	// Disabled: the SZTP-enabled flag is off; nothing was done.
+	Disabled Result = "disabled"
+	// AlreadyBootstrapped: the run-once record says the device bootstrapped.
+	AlreadyBootstrapped Result = "already-bootstrapped"
+)
+
+// Outcome is the result of a successful RunOnce.
+type Outcome struct {
+	Result Result
+	Source string // name of the source that succeeded
+	Server string // host:port of the onboarding server ("" for artifacts)
+	// Reports lists the progress reports sent, in order.
+	Reports []conveyed.ProgressType
+	// Signed is true when the onboarding information was signed data that
+	// validated.
+	Signed bool
+}
+
+// Agent is the RFC 8572 engine.
+type Agent struct {
+	cfg Config
+	log *slog.Logger
+	// retryAfter is the longest Retry-After seen in the last round.
+	retryAfter time.Duration
+}
+
+// New checks cfg and returns an agent.
+func New(cfg Config) (*Agent, error) {
+	if cfg.Identity == nil || cfg.Identity.Certificate == nil {
+		return nil, errors.New("client: an identity is required (C11)")
+	}
+	if cfg.Identity.SerialNumber == "" {
+		cfg.Identity.SerialNumber = SerialNumberOf(cfg.Identity.Certificate)
+	}
+	// C12: with both a client certificate and HTTP auth, both must name the
+	// same serial number.
+	if sn := SerialNumberOf(cfg.Identity.Certificate); cfg.Password != "" && sn != "" && sn != cfg.Identity.SerialNumber {
+		return nil, fmt.Errorf("client: the serial number %q for HTTP auth differs from the IDevID's %q (C12)", cfg.Identity.SerialNumber, sn)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = backoff.RealClock{}
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = &backoff.Backoff{Initial: 5 * time.Second, Max: 5 * time.Minute, Jitter: 0.25}
+	}
+	if cfg.Open == nil {
+		cfg.Open = trust.Open
+	}
+	if cfg.MaxRedirectDepth <= 0 {
+		cfg.MaxRedirectDepth = DefaultMaxRedirectDepth
+	}
+	if cfg.LookupHost == nil {
+		cfg.LookupHost = net.DefaultResolver.LookupHost
+	}
+	if cfg.Images == nil {
+		cfg.Images = &images.Fetcher{Logger: cfg.Logger}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Agent{cfg: cfg, log: log}, nil
+}
+
+// Run bootstraps the device: it tries every source in order, and repeats
+// with capped exponential backoff and jitter until one succeeds (C3), the
+// device turns out to be disabled or already bootstrapped, or ctx ends.
+func (a *Agent) Run(ctx context.Context) (*Outcome, error) {
+	bo := a.cfg.Backoff
+	for round := 1; ; round++ {
+		out, err := a.RunOnce(ctx)
+		if err == nil {
+			return out, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		d := bo.Next()
+		if ra := min(a.retryAfter, MaxRetryAfter); ra > d {
+			d = ra
+		}
+		a.log.Warn("bootstrap attempt failed; retrying", "round", round, "in", d.Round(time.Millisecond), "err", err)
+		if err := backoff.Sleep(ctx, a.cfg.Clock, d); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// RunOnce makes one pass over the sources. It returns an error when no
+// source led to a bootstrap.
+func (a *Agent) RunOnce(ctx context.Context) (*Outcome, error) {
+	a.retryAfter = 0
+	if st := a.cfg.State; st != nil {
+		on, err := st.Enabled()
+		if err != nil {
+			return nil, err
+		}
+		if !on {
+			a.log.Info("SZTP is disabled; nothing to do")
+			return &Outcome{Result: Disabled}, nil
+		}
+		done, err := st.Completed()
+		if err != nil {
+			return nil, err
+		}
+		if done != nil {
+			a.log.Info("device already bootstrapped; nothing to do", "at", done.Time, "server", done.Server)
+			return &Outcome{Result: AlreadyBootstrapped, Server: done.Server, Source: done.Source}, nil
+		}
+	}
+	started := a.cfg.Clock.Now()
+	out, err := a.runSources(ctx)
+	if st := a.cfg.State; st != nil {
+		r := state.Run{Started: started, Finished: a.cfg.Clock.Now()}
+		if err != nil {
+			r.Result, r.Error = "failure", err.Error()
+		} else {
+			r.Result, r.Source, r.Server = string(out.Result), out.Source, out.Server
+		}
+		if werr := st.SetLastRun(r); werr != nil {
+			a.log.Warn("recording the run", "err", werr)
+		}
+		if err == nil && out.Result == Bootstrapped {
+			if werr := st.MarkCompleted(state.Completion{Time: r.Finished, Server: out.Server, Source: out.Source}); werr != nil {
+				return out, fmt.Errorf("bootstrapped, but recording it failed: %w", werr)
+			}
+		}
+	}
+	return out, err
+}
+
+func (a *Agent) runSources(ctx context.Context) (*Outcome, error) {
+	if len(a.cfg.Sources) == 0 {
+		return nil, errors.New("no bootstrapping sources configured")
+	}
+	var errs []error
+	for _, src := range a.cfg.Sources {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		cands, err := src.Bootstrap(ctx)
+		if err != nil {
+			a.log.Warn("source failed", "source", src.Name(), "err", err)
+			errs = append(errs, fmt.Errorf("%s: %w", src.Name(), err))
+			continue
+		}
+		for _, c := range cands {
+			// C8: trust-state is FALSE at the start of each attempt.
+			at := &attempt{a: a, source: src.Name()}
+			out, err := at.candidate(ctx, c)
+			if err == nil {
+				out.Source = src.Name()
+				return out, nil
+			}
+			a.log.Warn("bootstrap candidate failed", "source", src.Name(), "candidate", c.String(), "err", err)
+			errs = append(errs, fmt.Errorf("%s: %s: %w", src.Name(), c.String(), err))
+		}
+	}
+	if len(errs) == 0 {
+		return nil, errors.New("no source yielded a bootstrap server or bootstrapping data")
+	}
+	return nil, errors.Join(errs...)
+}
+
+func (a *Agent) noteRetryAfter(err error) {
+	var se *StatusError
+	if errors.As(err, &se) && se.RetryAfter > a.retryAfter {
+		a.retryAfter = se.RetryAfter
+	}
+}

@@ -1,0 +1,454 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sztp/sztp/client/conveyed"
+	"github.com/sztp/sztp/internal/httpx"
+)
+
+// Timeouts bound every HTTP step; zero fields take the defaults.
+type Timeouts struct {
+	Dial           time.Duration // TCP connect (default 10s)
+	TLSHandshake   time.Duration // TLS handshake (default 10s)
+	ResponseHeader time.Duration // request sent to response headers (default 30s)
+	Request        time.Duration // whole request including the body (default 60s)
+}
+
+// Default timeouts.
+const (
+	DefaultDialTimeout           = 10 * time.Second
+	DefaultTLSHandshakeTimeout   = 10 * time.Second
+	DefaultResponseHeaderTimeout = 30 * time.Second
+	DefaultRequestTimeout        = 60 * time.Second
+	// DefaultMaxResponseSize bounds a response body.
+	DefaultMaxResponseSize = 16 << 20
+)
+
+func (t Timeouts) withDefaults() Timeouts {
+	if t.Dial <= 0 {
+		t.Dial = DefaultDialTimeout
+	}
+	if t.TLSHandshake <= 0 {
+		t.TLSHandshake = DefaultTLSHandshakeTimeout
+	}
+	if t.ResponseHeader <= 0 {
+		t.ResponseHeader = DefaultResponseHeaderTimeout
+	}
+	if t.Request <= 0 {
+		t.Request = DefaultRequestTimeout
+	}
+	return t
+}
+
+// TLSMode says how a bootstrap server's certificate is treated.
+type TLSMode int
+
+const (
+	// Opportunistic verifies the server to the anchors when there are any:
+	// success makes the connection trusted, failure leaves it untrusted
+	// (provisional). Used for configured servers (flags, config, kernel).
+	Opportunistic TLSMode = iota
+	// Verify requires the server to validate to the anchors (a trusted
+	// redirect entry with a trust-anchor, C47); failure fails the connection.
+	Verify
+	// Provisional accepts any server certificate; the connection is
+	// untrusted (C48, C49, C90).
+	Provisional
+)
+
+func (m TLSMode) String() string {
+	switch m {
+	case Verify:
+		return "verify"
+	case Provisional:
+		return "provisional"
+	}
+	return "opportunistic"
+}
+
+// StatusError is a bootstrap server's answer with an unexpected HTTP status.
+type StatusError struct {
+	RPC        string
+	Code       int
+	RetryAfter time.Duration // from Retry-After on 429/503, else 0
+	Body       string        // the start of the body (e.g. ietf-restconf:errors)
+}
+
+func (e *StatusError) Error() string {
+	s := fmt.Sprintf("%s: HTTP %d %s", e.RPC, e.Code, httpx.StatusText(e.Code))
+	if e.RetryAfter > 0 {
+		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
+	}
+	if e.Body != "" {
+		s += ": " + e.Body
+	}
+	return s
+}
+
+// ErrNotTrusted is returned when a Verify-mode server fails authentication.
+var ErrNotTrusted = errors.New("server certificate not trusted")
+
+// ServerURL normalises a bootstrap server URI: https only; a bare
+// https://host[:port] gets "/restconf" appended, a URI that already ends in
+// the RESTCONF root (or a full operation path) keeps its root.
+func ServerURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap server URI %q: %w", raw, err)
+	}
+	if u.Scheme != "https" {
+		return nil, fmt.Errorf("bootstrap server URI %q: scheme must be https", raw)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return nil, fmt.Errorf("bootstrap server URI %q: no host", raw)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("bootstrap server URI %q: user info, query and fragment are not allowed", raw)
+	}
+	p := strings.TrimRight(u.Path, "/")
+	if i := strings.Index(p, "/operations/"); i >= 0 {
+		p = p[:i]
+	}
+	if p == "" {
+		p = "/restconf"
+	}
+	u.Path, u.RawPath = p, ""
+	return u, nil
+}
+
+// ServerURLFor builds the base URL of a redirect entry (digest 4.1: IPv6
+// literals bracketed, missing port means 443).
+func ServerURLFor(address string, port uint16) *url.URL {
+	if port == 0 {
+		port = 443
+	}
+	return &url.URL{Scheme: "https", Host: net.JoinHostPort(address, strconv.Itoa(int(port))), Path: "/restconf"}
+}
+
+// Conn is a RESTCONF session with one bootstrap server at one address.
+type Conn struct {
+	base     *url.URL
+	host     string // hostname or IP for identity checks
+	dialAddr string // ip:port actually dialled
+	mode     TLSMode
+	anchors  *x509.CertPool
+	id       *Identity
+	password string
+	enc      conveyed.Encoding
+	maxSize  int64
+	timeouts Timeouts
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	trusted bool
+	pending net.Conn // the first TLS connection, used by the first request
+}
+
+// ConnConfig parameterises Dial.
+type ConnConfig struct {
+	Identity *Identity
+	Mode     TLSMode
+	Anchors  []*x509.Certificate
+	// Password for HTTP Basic auth (username = serial number), sent only
+	// when the server was authenticated (C58). Empty means none.
+	Password string
+	Encoding conveyed.Encoding
+	MaxSize  int64
+	Timeouts Timeouts
+	Logger   *slog.Logger
+}
+
+// Dial connects to the server at base (a URL from ServerURL), trying the
+// given address (ip:port, or host:port to resolve), and authenticates it
+// per cfg.Mode. The returned Conn knows whether the server is trusted.
+func Dial(ctx context.Context, base *url.URL, addr string, cfg ConnConfig) (*Conn, error) {
+	c := &Conn{
+		base: base, host: base.Hostname(), dialAddr: addr, mode: cfg.Mode, id: cfg.Identity,
+		password: cfg.Password, enc: cfg.Encoding, maxSize: cfg.MaxSize,
+		timeouts: cfg.Timeouts.withDefaults(), log: cfg.Logger,
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.maxSize <= 0 {
+		c.maxSize = DefaultMaxResponseSize
+	}
+	if len(cfg.Anchors) > 0 && cfg.Mode != Provisional {
+		c.anchors = x509.NewCertPool()
+		for _, a := range cfg.Anchors {
+			c.anchors.AddCert(a)
+		}
+	}
+	if cfg.Mode == Verify && c.anchors == nil {
+		return nil, fmt.Errorf("%s: verify mode without trust anchors", base.Host)
+	}
+	conn, verified, err := c.dialTLS(ctx, c.mode)
+	if err != nil {
+		return nil, err
+	}
+	c.pending, c.trusted = conn, verified
+	return c, nil
+}
+
+// conn returns a connection for one request: the first one dialled by
+// Dial, then fresh ones that must be as trusted as the first. Requests are
+// one per connection (HTTP/1.1, Connection: close): a bootstrap makes a
+// handful of them, and net/http's pooling Transport (with HTTP/2) would
+// cost more binary than it saves time.
+func (c *Conn) conn(ctx context.Context) (net.Conn, error) {
+	c.mu.Lock()
+	if p := c.pending; p != nil {
+		c.pending = nil
+		c.mu.Unlock()
+		return p, nil
+	}
+	mode := c.mode
+	if c.trusted {
+		mode = Verify
+	}
+	c.mu.Unlock()
+	conn, _, err := c.dialTLS(ctx, mode)
+	return conn, err
+}
+
+// Trusted reports whether the server's certificate was authenticated to a
+// trust anchor, with its identity checked (C9, C10).
+func (c *Conn) Trusted() bool { return c.trusted }
+
+// Base returns the RESTCONF root URL of the server.
+func (c *Conn) Base() *url.URL { return c.base }
+
+// Close releases the unused first connection, if any.
+func (c *Conn) Close() {
+	c.mu.Lock()
+	if c.pending != nil {
+		c.pending.Close()
+		c.pending = nil
+	}
+	c.mu.Unlock()
+}
+
+func (c *Conn) dialTLS(ctx context.Context, mode TLSMode) (net.Conn, bool, error) {
+	d := net.Dialer{Timeout: c.timeouts.Dial}
+	raw, err := d.DialContext(ctx, "tcp", c.dialAddr)
+	if err != nil {
+		return nil, false, fmt.Errorf("connecting to %s: %w", c.dialAddr, err)
+	}
+	verified := false
+	var verifyErr error
+	cfg := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		ServerName:         c.host,
+		InsecureSkipVerify: true, // verification is done below, per mode
+		NextProtos:         []string{"http/1.1"},
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			verifyErr = c.verifyServer(cs)
+			verified = verifyErr == nil
+			if mode == Verify && !verified {
+				return fmt.Errorf("%w: %v", ErrNotTrusted, verifyErr)
+			}
+			return nil
+		},
+	}
+	if net.ParseIP(c.host) != nil {
+		cfg.ServerName = "" // no SNI for IP literals
+	}
+	if c.id != nil && c.id.Signer != nil && c.id.Certificate != nil {
+		cert := c.id.TLSCertificate()
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
+	}
+	tc := tls.Client(raw, cfg)
+	hctx, cancel := context.WithTimeout(ctx, c.timeouts.TLSHandshake)
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		raw.Close()
+		return nil, false, fmt.Errorf("TLS handshake with %s (%s): %w", c.base.Host, c.dialAddr, err)
+	}
+	if mode != Provisional && c.anchors != nil && !verified {
+		c.log.Warn("bootstrap server not authenticated; continuing provisionally (untrusted)", "server", c.base.Host, "err", verifyErr)
+	}
+	return tc, verified && mode != Provisional, nil
+}
+
+// verifyServer path-validates the server chain to the anchors and checks
+// the host name or IP address (RFC 6125 section 6).
+func (c *Conn) verifyServer(cs tls.ConnectionState) error {
+	if c.anchors == nil {
+		return errors.New("no trust anchors")
+	}
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("server sent no certificate")
+	}
+	inter := x509.NewCertPool()
+	for _, ic := range cs.PeerCertificates[1:] {
+		inter.AddCert(ic)
+	}
+	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
+		DNSName:       c.host,
+		Roots:         c.anchors,
+		Intermediates: inter,
+		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	})
+	return err
+}
+
+// NewNonce returns 16 fresh random octets (C56).
+func NewNonce() ([]byte, error) {
+	n := make([]byte, 16)
+	if _, err := rand.Read(n); err != nil {
+		return nil, fmt.Errorf("nonce: %w", err)
+	}
+	return n, nil
+}
+
+// GetBootstrappingData calls the get-bootstrapping-data RPC. The caller
+// builds the input according to trust (C54, C55).
+func (c *Conn) GetBootstrappingData(ctx context.Context, in *conveyed.GetBootstrappingDataInput) (*conveyed.GetBootstrappingDataOutput, error) {
+	body, err := in.Encode(c.enc)
+	if err != nil {
+		return nil, fmt.Errorf("encoding get-bootstrapping-data input: %w", err)
+	}
+	status, data, hdr, err := c.post(ctx, "get-bootstrapping-data", body)
+	if err != nil {
+		return nil, err
+	}
+	if status != httpx.StatusOK {
+		return nil, c.statusError("get-bootstrapping-data", status, data, hdr)
+	}
+	enc := c.enc
+	if mt := mediaType(hdr.Get("Content-Type")); mt == conveyed.XML.MediaType() {
+		enc = conveyed.XML
+	} else if mt == conveyed.JSON.MediaType() {
+		enc = conveyed.JSON
+	}
+	out, err := conveyed.DecodeGetBootstrappingDataOutput(data, enc)
+	if err != nil {
+		return nil, fmt.Errorf("decoding get-bootstrapping-data output from %s: %w", c.base.Host, err)
+	}
+	return out, nil
+}
+
+// ReportProgress calls report-progress. It refuses to talk to an untrusted
+// server (C62). Success is 204 No Content (digest 4.3).
+func (c *Conn) ReportProgress(ctx context.Context, in *conveyed.ReportProgressInput) error {
+	if !c.trusted {
+		return errors.New("report-progress: refusing to report to an untrusted server")
+	}
+	body, err := in.Encode(c.enc)
+	if err != nil {
+		return fmt.Errorf("encoding report-progress input: %w", err)
+	}
+	status, data, hdr, err := c.post(ctx, "report-progress", body)
+	if err != nil {
+		return err
+	}
+	if status != httpx.StatusNoContent {
+		return c.statusError("report-progress", status, data, hdr)
+	}
+	return nil
+}
+
+func (c *Conn) statusError(rpc string, status int, data []byte, hdr httpx.Header) error {
+	e := &StatusError{RPC: rpc, Code: status}
+	if status == httpx.StatusTooManyRequests || status == httpx.StatusServiceUnavailable {
+		e.RetryAfter = parseRetryAfter(hdr.Get("Retry-After"), time.Now())
+	}
+	b := strings.TrimSpace(string(data))
+	if len(b) > 512 {
+		b = b[:512] + "..."
+	}
+	e.Body = b
+	return e
+}
+
+// maxRetryAfterSeconds bounds a Retry-After before it becomes a Duration
+// (the agent waits at most MaxRetryAfter anyway).
+const maxRetryAfterSeconds = 7 * 24 * 3600
+
+// httpDate is the preferred HTTP date format (RFC 9110 5.6.7).
+const httpDate = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+// parseRetryAfter reads delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		switch {
+		case n < 0:
+			return 0
+		case n > maxRetryAfterSeconds || err != nil:
+			return maxRetryAfterSeconds * time.Second
+		}
+		return time.Duration(n) * time.Second
+	}
+	for _, layout := range []string{httpDate, time.RFC850, time.ANSIC} {
+		if t, err := time.Parse(layout, v); err == nil {
+			if t.After(now) {
+				return t.Sub(now)
+			}
+			return 0
+		}
+	}
+	return 0
+}
+
+func mediaType(ct string) string {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.ToLower(strings.TrimSpace(mt))
+}
+
+func (c *Conn) post(ctx context.Context, rpc string, body []byte) (int, []byte, httpx.Header, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeouts.Request)
+	defer cancel()
+	u := *c.base
+	u.Path = strings.TrimRight(u.Path, "/") + "/operations/" + conveyed.ModuleBootstrapServer + ":" + rpc
+	req, err := httpx.NewRequest(ctx, "POST", u.String(), body)
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("%s: %w", rpc, err)
+	}
+	req.Header.Set("Content-Type", c.enc.MediaType())
+	req.Header.Set("Accept", c.enc.MediaType())
+	if c.password != "" && c.trusted && c.id != nil {
+		req.SetBasicAuth(c.id.SerialNumber, c.password)
+	}
+	// One request per connection; the connection is the one whose trust
+	// was classified (C9). Redirects (3xx) are returned as they are, never
+	// followed (digest 4.5).
+	hc := &httpx.Client{
+		ResponseHeaderTimeout: c.timeouts.ResponseHeader,
+		DialTLS:               func(ctx context.Context, _ string) (net.Conn, error) { return c.conn(ctx) },
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+		}
+		return 0, nil, nil, fmt.Errorf("%s to %s: %w", rpc, c.base.Host, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxSize+1))
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("%s from %s: reading response: %w", rpc, c.base.Host, err)
+	}
+	if int64(len(data)) > c.maxSize {
+		return 0, nil, nil, fmt.Errorf("%s from %s: response larger than %d bytes", rpc, c.base.Host, c.maxSize)
+	}
+	c.log.Debug("restconf", "rpc", rpc, "server", c.base.Host, "status", resp.StatusCode, "bytes", len(data))
+	return resp.StatusCode, data, resp.Header, nil
+}

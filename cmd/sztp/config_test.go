@@ -1,0 +1,272 @@
+package main
+
+import (
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseConfigFile(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     settings
+		err      string
+	}{
+		{"scalars", "bootstrap-url: https://a.example\nonce: true\n", settings{"bootstrap-url": {"https://a.example"}, "once": {"true"}}, ""},
+		{"comments and blanks", "# device config\n\nstate-dir: /var/lib/sztp # trailing\n", settings{"state-dir": {"/var/lib/sztp"}}, ""},
+		{"hash inside value", "os-name: os#1\n", settings{"os-name": {"os#1"}}, ""},
+		{"quoted", "os-name: \"My OS # 1\"\nos-version: 'it''s 2'\n", settings{"os-name": {"My OS # 1"}, "os-version": {"it's 2"}}, ""},
+		{"flow list", "bootstrap-url: [https://a, \"https://b:8443\"]\n", settings{"bootstrap-url": {"https://a", "https://b:8443"}}, ""},
+		{"empty flow list", "bootstrap-url: []\n", settings{"bootstrap-url": {}}, ""},
+		{"block list", "server-trust-anchor:\n  - /etc/sztp/a.pem\n  - \"/etc/sztp/b.pem\"\nonce: false\n", settings{"server-trust-anchor": {"/etc/sztp/a.pem", "/etc/sztp/b.pem"}, "once": {"false"}}, ""},
+		{"crlf", "once: true\r\n", settings{"once": {"true"}}, ""},
+		{"exec hook with colon", "image-hook: exec:/usr/lib/vendor/install\n", settings{"image-hook": {"exec:/usr/lib/vendor/install"}}, ""},
+		{"duplicate", "once: true\nonce: false\n", nil, "line 2: key \"once\" given twice"},
+		{"no colon", "once\n", nil, "line 1: want \"key: value\""},
+		{"nested map", "tpm:\n  path: /dev/tpm0\n", nil, "line 2: unexpected indentation"},
+		{"indented key", "  once: true\n", nil, "line 1: unexpected indentation"},
+		{"tab", "\tonce: true\n", nil, "line 1: tabs"},
+		{"bad key", "Bootstrap_URL: x\n", nil, "line 1: bad key"},
+		{"anchor", "once: &a true\n", nil, "unsupported YAML syntax"},
+		{"unterminated list", "bootstrap-url: [a, b\n", nil, "unterminated list"},
+		{"bad quote", "os-name: \"abc\n", nil, "bad double-quoted string"},
+		{"empty item", "bootstrap-url: [a,,b]\n", nil, "empty list item"},
+		{"stray list item", "- a\n", nil, "line 1: list item outside a list"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseConfigFile([]byte(tc.in))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %#v\nwant %#v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseCmdline(t *testing.T) {
+	in := `BOOT_IMAGE=/vmlinuz root=/dev/sda1 quiet sztp.url=https://a,https://b:8443 sztp.url=https://c ` +
+		`sztp.disable sztp.tpm=tcp://127.0.0.1:2321 "sztp.os-name=Vendor OS" sztp.= sztpx.y=1 sztp.state-dir=/run/sztp` + "\n"
+	want := settings{
+		"bootstrap-url": {"https://a", "https://b:8443", "https://c"},
+		"disable":       {"true"},
+		"tpm":           {"tcp://127.0.0.1:2321"},
+		"os-name":       {"Vendor OS"},
+		"state-dir":     {"/run/sztp"},
+	}
+	if got := parseCmdline(in); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v\nwant %#v", got, want)
+	}
+}
+
+// Precedence: flags > kernel command line > config file.
+func TestSettingsPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "config.yaml")
+	cmdline := filepath.Join(dir, "cmdline")
+	os.WriteFile(cfgFile, []byte("os-name: FromConfig\nos-version: \"1.0\"\nhw-model: cfg-model\nbootstrap-url: [https://config.example]\n"), 0o600)
+	os.WriteFile(cmdline, []byte("quiet sztp.os-version=2.0 sztp.url=https://kernel.example\n"), 0o600)
+	cmd := newRunCmd()
+	if err := cmd.ParseFlags([]string{"--config", cfgFile, "--cmdline-file", cmdline, "--hw-model", "flag-model"}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := loadLayers(cmd, flagNames(cmd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.apply(cmd.Flags()); err != nil {
+		t.Fatal(err)
+	}
+	get := func(name string) string { return cmd.Flags().Lookup(name).Value.String() }
+	for name, want := range map[string]string{
+		"os-name":       "FromConfig",               // config only
+		"os-version":    "2.0",                      // kernel beats config
+		"hw-model":      "flag-model",               // flag beats config
+		"bootstrap-url": "[https://kernel.example]", // kernel replaces the config list
+	} {
+		if got := get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestConfigFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("no-such-flag: 1\n"), 0o600)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--once", "--config", filepath.Join(dir, "missing.yaml"), "--cmdline-file", ""}, "no such file"},
+		{[]string{"run", "--once", "--config", bad, "--cmdline-file", ""}, `unknown key "no-such-flag"`},
+		{[]string{"run", "--once", "--dhcp=false", "--config", "", "--cmdline-file", ""}, "no bootstrap server"},
+	} {
+		_, errOut, code := runSztp(t, tc.args...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+// C1, C2: enable/disable, run-once, and sztp.disable; status --json shape.
+func TestEnableDisableStatus(t *testing.T) {
+	dir := t.TempDir()
+	sd := filepath.Join(dir, "state")
+	noHost := []string{"--config", "", "--cmdline-file", ""}
+	status := func() statusReport {
+		t.Helper()
+		out, errOut, code := runSztp(t, append([]string{"status", "--json", "--state-dir", sd}, noHost...)...)
+		if code != 0 {
+			t.Fatalf("status: %d %s", code, errOut)
+		}
+		var r statusReport
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("status --json: %v\n%s", err, out)
+		}
+		for _, key := range []string{`"state-dir"`, `"enabled"`, `"bootstrapped"`, `"completed"`, `"last-run"`, `"pending-reboot"`, `"journal"`} {
+			if !strings.Contains(out, key) {
+				t.Errorf("status --json lacks %s:\n%s", key, out)
+			}
+		}
+		return r
+	}
+	if r := status(); !r.Enabled || r.Bootstrapped {
+		t.Errorf("factory state: %+v, want enabled and not bootstrapped", r)
+	}
+	if _, errOut, code := runSztp(t, append([]string{"disable", "--state-dir", sd}, noHost...)...); code != 0 {
+		t.Fatal(errOut)
+	}
+	if r := status(); r.Enabled {
+		t.Error("still enabled after sztp disable")
+	}
+	// Disabled: run exits 0 at once, even with an unreachable server.
+	out, errOut, code := runSztp(t, append([]string{"run", "--once", "--state-dir", sd, "--bootstrap-url", "https://127.0.0.1:1",
+		"--idevid-cert", "/nonexistent", "--idevid-key", "/nonexistent"}, noHost...)...)
+	if code == 0 {
+		t.Log(out)
+	} else {
+		// The identity is loaded before the state is consulted; a
+		// disabled device must not need one.
+		t.Errorf("disabled run: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := runSztp(t, append([]string{"enable", "--state-dir", sd}, noHost...)...); code != 0 {
+		t.Fatal(errOut)
+	}
+	if r := status(); !r.Enabled {
+		t.Error("not enabled after sztp enable")
+	}
+	// sztp.disable on the kernel command line.
+	cmdline := filepath.Join(dir, "cmdline")
+	os.WriteFile(cmdline, []byte("ro sztp.disable\n"), 0o600)
+	if _, errOut, code := runSztp(t, "run", "--once", "--state-dir", sd, "--config", "", "--cmdline-file", cmdline); code != 0 {
+		t.Errorf("run with sztp.disable: exit %d: %s", code, errOut)
+	}
+}
+
+func FuzzParseConfigFile(f *testing.F) {
+	for _, s := range []string{"once: true\n", "a: [x, 'y', \"z\"]\n", "k:\n  - a\n  - b\n", "# c\nk: 'it''s'\n", "k: \"\\u00e9\"\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := parseConfigFile(data)
+		if err != nil {
+			return
+		}
+		for k := range s {
+			if !validKey(k) {
+				t.Errorf("accepted bad key %q", k)
+			}
+		}
+	})
+}
+
+func FuzzParseCmdline(f *testing.F) {
+	f.Add("root=/dev/sda sztp.url=https://a,https://b sztp.disable \"sztp.os-name=A B\"")
+	f.Fuzz(func(t *testing.T, s string) {
+		for k, vs := range parseCmdline(s) {
+			if k == "" || strings.ContainsAny(k, " \t\n") {
+				t.Errorf("bad key %q", k)
+			}
+			for _, v := range vs {
+				if isListFlag(k) && (v == "" || strings.Contains(v, ",")) {
+					t.Errorf("list value %q of %s not split", v, k)
+				}
+			}
+		}
+	})
+}
+
+func TestConfigLogLevel(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte("log-level: debug\nstate-dir: "+filepath.Join(dir, "st")+"\n"), 0o600)
+	out, errOut, code := runSztp(t, "status", "--json", "--config", cfg, "--cmdline-file", "")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, filepath.Join(dir, "st")) {
+		t.Errorf("state-dir from the config file not used:\n%s", out)
+	}
+}
+
+func TestClockFlag(t *testing.T) {
+	built := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		mode      string
+		now       time.Time
+		untrusted bool
+		err       bool
+	}{
+		{"trusted", built.Add(-time.Hour), false, false},
+		{"untrusted", built.Add(time.Hour), true, false},
+		{"auto", built.Add(-time.Hour), true, false}, // before the build: reset clock
+		{"auto", built.Add(time.Hour), false, false},
+		{"sometimes", built, false, true},
+	} {
+		got, err := clockUntrusted(tc.mode, tc.now, built)
+		if (err != nil) != tc.err || got != tc.untrusted {
+			t.Errorf("%s at %v: untrusted=%v err=%v", tc.mode, tc.now, got, err)
+		}
+	}
+}
+
+// C6: lease files and DHCP come before the configured servers; DHCP runs
+// by default only when nothing else is configured.
+func TestSourcesOrder(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	for _, tc := range []struct {
+		f       runFlags
+		dhcpSet bool
+		want    []string
+	}{
+		{runFlags{}, false, []string{"dhcp"}},
+		{runFlags{urls: []string{"https://a"}}, false, []string{"bootstrap-url"}},
+		{runFlags{urls: []string{"https://a"}, dhcp: true}, true, []string{"dhcp", "bootstrap-url"}},
+		{runFlags{leaseFiles: []string{"auto"}}, false, []string{"lease-file"}},
+		{runFlags{leaseFiles: []string{"x"}, urls: []string{"https://a"}, dhcp: true}, true, []string{"lease-file", "dhcp", "bootstrap-url"}},
+		{runFlags{}, true, nil}, // --dhcp=false and nothing else: usage error
+	} {
+		srcs, err := tc.f.sources(tc.dhcpSet, log)
+		var names []string
+		for _, s := range srcs {
+			names = append(names, s.Name())
+		}
+		if !slices.Equal(names, tc.want) || (tc.want == nil) != (err != nil) {
+			t.Errorf("%+v dhcpSet=%v: sources %v err %v, want %v", tc.f, tc.dhcpSet, names, err, tc.want)
+		}
+	}
+}

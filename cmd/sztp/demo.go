@@ -1,0 +1,334 @@
+//go:build !sztp_nodemo
+
+// The demo embeds a bootstrap server and a PKI generator (about half a MiB);
+// firmware builds that must stay small can leave it out with
+// -tags sztp_nodemo.
+
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/sztp/sztp/client"
+	"github.com/sztp/sztp/client/conveyed"
+	"github.com/sztp/sztp/client/sztptest"
+	"github.com/sztp/sztp/internal/cli"
+	"github.com/sztp/sztp/internal/state"
+	"github.com/sztp/sztp/trust/trusttest"
+)
+
+func init() { register(newDemoCmd) }
+
+const demoSerial = "SZTP-DEMO-0001"
+
+const demoLong = `Run a complete bootstrap against an embedded bootstrap server.
+
+sztp demo makes a fresh PKI in a temporary directory, starts two bootstrap
+servers on 127.0.0.1 (a redirect server and an onboarding server, both
+requiring the device's client certificate and HTTP Basic auth), and runs the
+real agent with a software identity: redirect -> onboarding -> boot image
+(downloaded, SHA-256 verified, installed by the file hook) -> pre-configuration
+script -> configuration (file hook) -> post-configuration script. It prints
+every progress report the server received and a summary, and exits 0 when
+the last report is bootstrap-complete. Nothing outside the temporary
+directory is touched; it is removed at exit unless --keep.`
+
+func newDemoCmd() *cli.Command {
+	var keep, encrypt bool
+	var encoding string
+	cmd := &cli.Command{
+		Use:   "demo",
+		Short: "full bootstrap (redirect, image, scripts, config) against an embedded server, in a temporary directory",
+		Long:  demoLong,
+		Args:  cli.NoArgs,
+		RunE: func(cmd *cli.Command, _ []string) error {
+			return runDemo(cmd, keep, encrypt, encoding)
+		},
+	}
+	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary directory (its path is printed)")
+	cmd.Flags().StringVar(&encoding, "encoding", "json", "RESTCONF and conveyed-information encoding: json or xml")
+	cmd.Flags().BoolVar(&encrypt, "encrypt", false, "also encrypt the signed artifacts to the device certificate (ECDH)")
+	return cmd
+}
+
+type demo struct {
+	dir, out   string
+	pki        *sztptest.PKI
+	files      map[string]string
+	redirect   *sztptest.Server
+	onboarding *sztptest.Server
+	owner      *trusttest.PKI
+	enc        conveyed.Encoding
+	encrypt    bool
+	fileSrv    *sztptest.FileServer
+	image      []byte
+	stdout     io.Writer
+	log        *slog.Logger
+	last       conveyed.ProgressType
+}
+
+func runDemo(cmd *cli.Command, keep, encrypt bool, encoding string) error {
+	enc, err := conveyed.ParseEncoding(encoding)
+	if err != nil {
+		return usagef("--encoding: %v", err)
+	}
+	w := cmd.OutOrStdout()
+	lvl := slog.LevelInfo
+	if s, err := cmd.Flags().GetString("log-level"); err == nil && cmd.Flags().Changed("log-level") {
+		lvl.UnmarshalText([]byte(s))
+	}
+	log := slog.New(&demoHandler{w: w, level: lvl})
+	dir, err := os.MkdirTemp("", "sztp-demo-*")
+	if err != nil {
+		return err
+	}
+	if keep {
+		fmt.Fprintf(w, "demo directory: %s (kept)\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	d := &demo{dir: dir, out: filepath.Join(dir, "device"), stdout: w, log: log, enc: enc, encrypt: encrypt}
+	if err := d.setup(); err != nil {
+		return err
+	}
+	defer d.redirect.Close()
+	defer d.onboarding.Close()
+	defer d.fileSrv.Close()
+
+	f := &runFlags{
+		urls:            []string{d.redirect.URL},
+		once:            true,
+		stateDir:        filepath.Join(dir, "state"),
+		imageHook:       "file:" + filepath.Join(d.out, "boot-image.img"),
+		configHook:      "file:" + filepath.Join(d.out, "running-config.txt"),
+		scriptTimeout:   30e9,
+		osName:          "DemoOS",
+		osVersion:       "1.0",
+		hwModel:         "demo-model",
+		encoding:        encoding,
+		passwordFile:    d.files["password"],
+		clock:           "trusted",
+		maxResponseSize: client.DefaultMaxResponseSize,
+		backoffInitial:  1e9,
+		backoffMax:      1e9,
+	}
+	f.id.idevidCert = d.files["device.pem"]
+	f.id.idevidKey = d.files["device.key"]
+	f.id.serverTrustAnchors = []string{d.files["ca.pem"]}
+	f.id.voucherTrustAnchors = []string{d.files["voucher-ca.pem"]}
+	if encrypt {
+		f.id.decryptionKey = d.files["device.key"]
+	}
+	fmt.Fprintf(w, "device %s runs DemoOS 1.0; bootstrap server %s\n", demoSerial, d.redirect.URL)
+
+	cfg, closeFn, err := f.agentConfig(cmd.Context(), log)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	agent, err := client.New(cfg)
+	if err != nil {
+		return err
+	}
+	out, runErr := agent.RunOnce(cmd.Context())
+	return d.summary(out, runErr)
+}
+
+func (d *demo) setup() error {
+	var err error
+	if err = os.MkdirAll(d.out, 0o700); err != nil {
+		return err
+	}
+	pkiDir := filepath.Join(d.dir, "pki")
+	if err = os.MkdirAll(pkiDir, 0o700); err != nil {
+		return err
+	}
+	if d.pki, err = sztptest.NewPKI(demoSerial); err != nil {
+		return err
+	}
+	if d.files, err = d.pki.WriteFiles(pkiDir); err != nil {
+		return err
+	}
+	const password = "demo-password"
+	d.files["password"] = filepath.Join(pkiDir, "password")
+	if err := os.WriteFile(d.files["password"], []byte(password+"\n"), 0o600); err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	opts := sztptest.Options{Certificate: d.pki.Server.TLS(), ClientCAs: d.pki.ClientCAs(), Password: password,
+		OnReport: func(r sztptest.Report) {
+			mu.Lock()
+			defer mu.Unlock()
+			msg := ""
+			if r.Message != "" {
+				msg = "  (" + oneLine(r.Message) + ")"
+			}
+			fmt.Fprintf(d.stdout, "progress: %s%s\n", r.ProgressType, msg)
+			d.last = r.ProgressType
+		}}
+	if d.redirect, err = sztptest.NewServer(opts); err != nil {
+		return err
+	}
+	if d.onboarding, err = sztptest.NewServer(opts); err != nil {
+		d.redirect.Close()
+		return err
+	}
+
+	// The boot image: served by the onboarding server, verified by SHA-256.
+	pad := make([]byte, 4096)
+	rand.Read(pad)
+	d.image = append([]byte("DemoOS 2.0 boot image\n"), pad...)
+	sum := sha256.Sum256(d.image)
+	if d.fileSrv, err = sztptest.NewFileServer(d.pki.Server.TLS()); err != nil {
+		return err
+	}
+	imageURL := d.fileSrv.Add("demoos-2.0.img", d.image)
+
+	marker := func(name string) []byte {
+		p := filepath.Join(d.out, name)
+		return []byte(fmt.Sprintf("#!/bin/sh\n# demo %s\necho \"%s ran at $(date -u +%%FT%%TZ)\" > '%s'\necho '%s done'\n", name, name, p, name))
+	}
+	onb := &conveyed.ConveyedInformation{Onboarding: &conveyed.OnboardingInformation{
+		BootImage: &conveyed.BootImage{
+			OSName: "DemoOS", OSVersion: "2.0",
+			DownloadURIs:      []string{imageURL},
+			ImageVerification: []conveyed.ImageVerification{{HashAlgorithm: conveyed.HashSHA256, HashValue: sum[:]}},
+		},
+		PreConfigurationScript:  marker("pre-script.marker"),
+		ConfigurationHandling:   conveyed.Replace,
+		Configuration:           []byte("hostname demo-device\ninterface eth0\n  ip address dhcp\n"),
+		PostConfigurationScript: marker("post-script.marker"),
+	}}
+
+	// The onboarding server answers with signed data: the owner signs the
+	// onboarding information, the manufacturer's voucher (bound to the
+	// request's nonce) pins the owner CA for this serial number.
+	if d.owner, err = trusttest.New(); err != nil {
+		return err
+	}
+	d.files["voucher-ca.pem"] = filepath.Join(pkiDir, "voucher-ca.pem")
+	if err := os.WriteFile(d.files["voucher-ca.pem"], pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d.owner.ManufacturerCA.Cert.Raw}), 0o600); err != nil {
+		return err
+	}
+	so := sztptest.SignedOptions{PKI: d.owner, Serial: demoSerial, Nonce: true, Encoding: d.enc, ReportingLevel: conveyed.Verbose}
+	if d.encrypt {
+		so.EncryptTo = d.pki.Device.Cert
+	}
+	d.onboarding.SetResponse(demoSerial, &sztptest.Response{Build: sztptest.Signed(onb, so)})
+
+	// The redirect server points at the onboarding server, with a trust
+	// anchor that authenticates it (C47).
+	ta, err := sztptest.CertsOnly(d.pki.ServerCA.Cert)
+	if err != nil {
+		return err
+	}
+	d.redirect.SetResponse(demoSerial, &sztptest.Response{ContentEncoding: d.enc, Conveyed: &conveyed.ConveyedInformation{
+		Redirect: &conveyed.RedirectInformation{BootstrapServers: []conveyed.BootstrapServer{
+			{Address: d.onboarding.Host, Port: d.onboarding.Port, TrustAnchor: ta},
+		}},
+	}})
+	return nil
+}
+
+func (d *demo) summary(out *client.Outcome, runErr error) error {
+	w := d.stdout
+	fmt.Fprintln(w)
+	for _, s := range []*sztptest.Server{d.redirect, d.onboarding} {
+		for _, r := range s.Requests() {
+			if r.RPC == "get-bootstrapping-data" {
+				fmt.Fprintf(w, "server %s: get-bootstrapping-data from %s (client certificate: %v, basic auth: %v)\n", s.Addr, r.Serial, r.HasCert, r.HasBasic)
+			}
+		}
+	}
+	fmt.Fprintln(w)
+	if runErr != nil {
+		return exitError{exitFailure, fmt.Errorf("demo bootstrap failed: %w", runErr)}
+	}
+	fmt.Fprintf(w, "summary: %s from %s (signed data: %v)\n", out.Result, out.Server, out.Signed)
+	for _, name := range []string{"boot-image.img", "pre-script.marker", "running-config.txt", "post-script.marker"} {
+		p := filepath.Join(d.out, name)
+		fi, err := os.Stat(p)
+		if err != nil {
+			return exitError{exitFailure, fmt.Errorf("demo: %s missing: %w", name, err)}
+		}
+		fmt.Fprintf(w, "  %-20s %6d bytes  %s\n", name, fi.Size(), p)
+	}
+	if img, err := os.ReadFile(filepath.Join(d.out, "boot-image.img")); err != nil || string(img) != string(d.image) {
+		return exitError{exitFailure, fmt.Errorf("demo: installed image differs from the served one")}
+	}
+	st, err := state.Open(filepath.Join(d.dir, "state"))
+	if err == nil {
+		if c, _ := st.Completed(); c != nil {
+			fmt.Fprintf(w, "  state: bootstrapped at %s; `sztp run` now exits 0 until `sztp enable`\n", c.Time.Format("15:04:05"))
+		}
+	}
+	if d.last != conveyed.BootstrapComplete {
+		return exitError{exitFailure, fmt.Errorf("demo: the last progress report is not bootstrap-complete")}
+	}
+	return nil
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 100 {
+		s = s[:97] + "..."
+	}
+	return s
+}
+
+// demoHandler prints the agent's log compactly on the demo's output, so the
+// story reads in order: "agent: <message> key=value ...".
+type demoHandler struct {
+	w     io.Writer
+	level slog.Level
+	attrs []slog.Attr
+	mu    sync.Mutex
+}
+
+func (h *demoHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+
+func (h *demoHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString("agent: ")
+	if r.Level >= slog.LevelWarn {
+		b.WriteString(r.Level.String() + ": ")
+	}
+	b.WriteString(r.Message)
+	add := func(a slog.Attr) bool {
+		v := a.Value.String()
+		if v == "" {
+			return true
+		}
+		if strings.ContainsAny(v, " \t") {
+			v = strconv.Quote(oneLine(v))
+		}
+		fmt.Fprintf(&b, " %s=%s", a.Key, v)
+		return true
+	}
+	for _, a := range h.attrs {
+		add(a)
+	}
+	r.Attrs(add)
+	b.WriteByte('\n')
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := io.WriteString(h.w, b.String())
+	return err
+}
+
+func (h *demoHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &demoHandler{w: h.w, level: h.level, attrs: append(append([]slog.Attr(nil), h.attrs...), as...)}
+}
+
+func (h *demoHandler) WithGroup(string) slog.Handler { return h }

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/sztp/sztp/internal/cli"
+	"github.com/sztp/sztp/internal/state"
+)
+
+func init() { register(newEnableCmd) }
+
+func newEnableCmd() *cli.Command {
+	return newFlagCmd("enable", true, "turn SZTP on (the factory default) and re-arm run-once, so that `sztp run` bootstraps again")
+}
+
+// newFlagCmd is `sztp enable` or `sztp disable` (RFC 8572 5.1 item 1, C1).
+func newFlagCmd(name string, on bool, short string) *cli.Command {
+	var stateDir, cfgFile, cmdline string
+	cmd := &cli.Command{
+		Use:   name,
+		Short: short,
+		Args:  cli.NoArgs,
+		RunE: func(cmd *cli.Command, _ []string) error {
+			if err := applySharedLayers(cmd); err != nil {
+				return err
+			}
+			st, err := state.Open(stateDir)
+			if err != nil {
+				return err
+			}
+			if err := st.SetEnabled(on); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "SZTP %sd in %s\n", name, st.Dir)
+			return nil
+		},
+	}
+	addStateDir(cmd.Flags(), &stateDir)
+	addConfigFlags(cmd.Flags(), &cfgFile, &cmdline)
+	return cmd
+}

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/sztp/sztp/boot"
+	"github.com/sztp/sztp/client"
+	"github.com/sztp/sztp/client/conveyed"
+	"github.com/sztp/sztp/images"
+	"github.com/sztp/sztp/internal/backoff"
+	"github.com/sztp/sztp/internal/cli"
+	"github.com/sztp/sztp/internal/entropy"
+	"github.com/sztp/sztp/internal/state"
+	"github.com/sztp/sztp/trust"
+)
+
+func init() { register(newRunCmd) }
+
+// runFlags are the flags of `sztp run` (and, through the config file and
+// kernel command line, the settings of the device).
+type runFlags struct {
+	id              identityFlags
+	urls            []string
+	once            bool
+	stateDir        string
+	imageHook       string
+	configHook      string
+	scriptTimeout   time.Duration
+	osName          string
+	osVersion       string
+	osRelease       string
+	hwModel         string
+	encoding        string
+	passwordFile    string
+	configFile      string
+	cmdlineFile     string
+	clock           string
+	connectTimeout  time.Duration
+	headerTimeout   time.Duration
+	requestTimeout  time.Duration
+	maxResponseSize int64
+	backoffInitial  time.Duration
+	backoffMax      time.Duration
+	entropyTimeout  time.Duration
+	dryRun          bool
+	dhcp            bool
+	interfaces      []string
+	leaseFiles      []string
+	dhcpNoConfigure bool
+	dhcpTimeout     time.Duration
+	resolvConf      string
+}
+
+func (f *runFlags) add(fs *pflag.FlagSet) {
+	f.id.addIdentity(fs)
+	f.id.addTrust(fs)
+	fs.StringSliceVar(&f.urls, "bootstrap-url", nil, "bootstrap server URI https://HOST[:PORT][/restconf] (repeatable; tried in order, after DHCP)")
+	fs.BoolVar(&f.dhcp, "dhcp", false, "also ask DHCP for bootstrap servers (options 143/136); default: only when no server and no --lease-file is configured; --dhcp=false never")
+	fs.StringSliceVar(&f.interfaces, "interface", nil, "links to run DHCP on, or whose lease files to use (repeatable; default every non-loopback link)")
+	fs.StringSliceVar(&f.leaseFiles, "lease-file", nil, "take bootstrap servers from this DHCP client lease file instead of live DHCP ('auto': the usual places) (repeatable)")
+	fs.BoolVar(&f.dhcpNoConfigure, "dhcp-no-configure", false, "with DHCP, leave the leased addresses, routes and resolv.conf alone (by default they are applied, as an initramfs needs)")
+	fs.DurationVar(&f.dhcpTimeout, "dhcp-timeout", 30*time.Second, "give up on DHCP after this long, in each pass over the sources")
+	fs.StringVar(&f.resolvConf, "resolv-conf", "/etc/resolv.conf", "resolver file written from DHCP leases")
+	fs.MarkHidden("resolv-conf")
+	fs.BoolVar(&f.once, "once", false, "make one pass over the sources and exit (exit 1 when it failed) instead of retrying until success")
+	addStateDir(fs, &f.stateDir)
+	fs.StringVar(&f.imageHook, "image-hook", "", "how to install a boot image: "+strings.Join(boot.ImageHookNames(), ", ")+", e.g. file:/dev/sdb2,reboot (default: unset, so an image the device does not already run is a boot-image-error)")
+	fs.StringVar(&f.configHook, "config-hook", "", "how to commit configuration: "+strings.Join(boot.ConfigHookNames(), ", ")+" (default: unset, so configuration is a config-error)")
+	fs.DurationVar(&f.scriptTimeout, "script-timeout", 5*time.Minute, "time limit of each pre/post-configuration script")
+	fs.StringVar(&f.osName, "os-name", "", "name of the OS the device runs now (default: NAME from --os-release)")
+	fs.StringVar(&f.osVersion, "os-version", "", "version of the OS the device runs now (default: VERSION_ID from --os-release)")
+	fs.StringVar(&f.osRelease, "os-release", "/etc/os-release", "os-release file for the --os-name/--os-version defaults (\"\" to disable)")
+	fs.StringVar(&f.hwModel, "hw-model", "", "hardware model sent to trusted bootstrap servers")
+	fs.StringVar(&f.encoding, "encoding", "json", "RESTCONF encoding: json or xml")
+	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the HTTP Basic password (username = serial number); sent only to authenticated servers")
+	addConfigFlags(fs, &f.configFile, &f.cmdlineFile)
+	fs.StringVar(&f.clock, "clock", "auto", "is the clock accurate: trusted, untrusted (skip voucher/certificate time checks), auto (untrusted if now is before this binary's build time)")
+	fs.DurationVar(&f.connectTimeout, "connect-timeout", client.DefaultDialTimeout, "TCP connect and TLS handshake timeout, each")
+	fs.DurationVar(&f.headerTimeout, "response-timeout", client.DefaultResponseHeaderTimeout, "time to wait for a server's response headers")
+	fs.DurationVar(&f.requestTimeout, "request-timeout", client.DefaultRequestTimeout, "total time limit of one request")
+	fs.Int64Var(&f.maxResponseSize, "max-response-size", client.DefaultMaxResponseSize, "largest response body accepted, in bytes")
+	fs.DurationVar(&f.backoffInitial, "retry-initial", 5*time.Second, "first wait between passes over the sources (doubles, with 25% jitter)")
+	fs.DurationVar(&f.backoffMax, "retry-max", 5*time.Minute, "longest wait between passes over the sources")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "do everything except rebooting or kexec-ing into a new image (the reboot is logged)")
+	fs.DurationVar(&f.entropyTimeout, "entropy-timeout", 2*time.Minute, "how long to wait for the kernel random pool before going on anyway (early boot)")
+}
+
+func addStateDir(fs *pflag.FlagSet, p *string) {
+	fs.StringVar(p, "state-dir", state.DefaultDir, "state directory (enabled flag, run-once record, progress journal, staged images)")
+}
+
+func addConfigFlags(fs *pflag.FlagSet, cfg, cmdline *string) {
+	fs.StringVar(cfg, "config", defaultConfigFile, "config file (key: value lines; keys are flag names); a missing default file is ignored")
+	fs.StringVar(cmdline, "cmdline-file", defaultCmdlineFile, "kernel command line to read sztp.<flag>=value parameters from")
+}
+
+const runLong = `Bootstrap this device (RFC 8572).
+
+sztp run tries each source in order, local before remote: DHCP lease files
+(--lease-file), live DHCP (options 143/136; by default only when no server is
+configured, or with --dhcp), then --bootstrap-url (or sztp.url= on the kernel
+command line, or bootstrap-url in the config file). Servers learned from DHCP
+are untrusted: they can only give signed data or redirect information.
+
+For each bootstrap server it authenticates the server against
+--server-trust-anchor, sends get-bootstrapping-data, follows redirect
+information (at most 10 levels), and acts on onboarding information only when
+it is trusted (authenticated server, or signed data that validates against
+--voucher-trust-anchor): boot image, then pre-configuration script,
+configuration, post-configuration script, with progress reports to trusted
+servers only. Without --once it loops with capped, jittered exponential
+backoff (and a server's Retry-After) until a bootstrap succeeds.
+
+After bootstrap-complete the state directory records it, and later runs
+exit 0 at once until 'sztp enable' re-arms the device. 'sztp disable' (or
+sztp.disable on the kernel command line) turns SZTP off.
+
+Settings: flags win over the kernel command line (sztp.<flag>=value), which
+wins over the config file (--config).`
+
+func newRunCmd() *cli.Command {
+	f := &runFlags{}
+	cmd := &cli.Command{
+		Use:   "run",
+		Short: "bootstrap this device (loops until success unless --once)",
+		Long:  runLong,
+		Args:  cli.NoArgs,
+		RunE: func(cmd *cli.Command, _ []string) error {
+			l, err := loadLayers(cmd, flagNames(cmd))
+			if err != nil {
+				return err
+			}
+			if err := l.apply(cmd.Flags()); err != nil {
+				return err
+			}
+			log := logger(cmd)
+			if l.disabled() {
+				log.Info("SZTP disabled by sztp.disable; nothing to do")
+				return nil
+			}
+			return f.run(cmd.Context(), cmd, log)
+		},
+	}
+	f.add(cmd.Flags())
+	return cmd
+}
+
+func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) error {
+	// C1: a disabled or already bootstrapped device needs nothing else,
+	// not even its identity.
+	if f.stateDir != "" {
+		st, err := state.Open(f.stateDir)
+		if err != nil {
+			return err
+		}
+		if on, err := st.Enabled(); err != nil {
+			return err
+		} else if !on {
+			log.Info("SZTP is disabled (sztp enable turns it on); nothing to do", "state-dir", f.stateDir)
+			fmt.Fprintln(cmd.OutOrStdout(), client.Disabled)
+			return nil
+		}
+		if c, err := st.Completed(); err != nil {
+			return err
+		} else if c != nil {
+			log.Info("device already bootstrapped (sztp enable re-arms it); nothing to do", "at", c.Time, "server", c.Server)
+			fmt.Fprintln(cmd.OutOrStdout(), client.AlreadyBootstrapped)
+			return nil
+		}
+	}
+	// Early boot: TLS must not stall on an empty random pool unnoticed.
+	if err := entropy.Wait(ctx, f.entropyTimeout, log); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		log.Warn("going on without a ready random pool; TLS may block", "err", err)
+	}
+	srcs, err := f.sources(cmd.Flags().Changed("dhcp"), log)
+	if err != nil {
+		return err
+	}
+	cfg, closeFn, err := f.agentConfig(ctx, log)
+	if err != nil {
+		return err
+	}
+	cfg.Sources = srcs
+	defer closeFn()
+	agent, err := client.New(cfg)
+	if err != nil {
+		return err
+	}
+	var out *client.Outcome
+	if f.once {
+		out, err = agent.RunOnce(ctx)
+	} else {
+		out, err = agent.Run(ctx)
+	}
+	if err != nil {
+		return exitError{exitFailure, fmt.Errorf("bootstrap failed: %w", err)}
+	}
+	log.Info("done", "result", out.Result, "source", out.Source, "server", out.Server, "signed", out.Signed)
+	fmt.Fprintf(cmd.OutOrStdout(), "%s\n", out.Result)
+	return nil
+}
+
+// agentConfig turns the flags into the engine configuration. The returned
+// function releases the TPM.
+func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Config, func(), error) {
+	noop := func() {}
+	enc, err := conveyed.ParseEncoding(f.encoding)
+	if err != nil {
+		return client.Config{}, noop, usagef("--encoding: %v", err)
+	}
+	for _, u := range f.urls {
+		if _, err := client.ServerURL(u); err != nil {
+			return client.Config{}, noop, usagef("--bootstrap-url: %v", err)
+		}
+	}
+	clockUntrusted, err := clockUntrusted(f.clock, time.Now(), trust.BuildTime())
+	if err != nil {
+		return client.Config{}, noop, err
+	}
+	if clockUntrusted {
+		log.Warn("clock treated as untrusted: voucher and certificate time checks are skipped (RFC 8572 9.1)", "clock", f.clock, "now", time.Now().UTC().Format(time.RFC3339), "built", trust.BuildTime().Format(time.RFC3339))
+	} else {
+		log.Debug("clock trusted for voucher and certificate time checks", "clock", f.clock)
+	}
+	serverAnchors, err := loadAnchors("server-trust-anchor", f.id.serverTrustAnchors)
+	if err != nil {
+		return client.Config{}, noop, err
+	}
+	voucherAnchors, err := loadAnchors("voucher-trust-anchor", f.id.voucherTrustAnchors)
+	if err != nil {
+		return client.Config{}, noop, err
+	}
+	password := ""
+	if f.passwordFile != "" {
+		data, err := os.ReadFile(f.passwordFile)
+		if err != nil {
+			return client.Config{}, noop, fmt.Errorf("--password-file: %w", err)
+		}
+		password = strings.TrimRight(string(data), "\r\n")
+	}
+	osName, osVersion := f.osName, f.osVersion
+	if (osName == "" || osVersion == "") && f.osRelease != "" {
+		n, v := readOSRelease(f.osRelease)
+		if osName == "" {
+			osName = n
+		}
+		if osVersion == "" {
+			osVersion = v
+		}
+	}
+	var st *state.Store
+	scriptDir := filepath.Join(os.TempDir(), fmt.Sprintf("sztp-scripts-%d", os.Getpid()))
+	// Downloads are accepted from any image server (RFC 8572 download-uri):
+	// the SHA-256 in the onboarding information is what is trusted.
+	fetcher := &images.Fetcher{Logger: log}
+	if f.stateDir != "" {
+		if st, err = state.Open(f.stateDir); err != nil {
+			return client.Config{}, noop, err
+		}
+		scriptDir = filepath.Join(f.stateDir, "scripts")
+		// Partial downloads survive a crash or reboot and resume.
+		fetcher.StagingDir = filepath.Join(f.stateDir, "images")
+	}
+	hookOpts := boot.Options{Logger: log, Timeout: f.scriptTimeout, DryRun: f.dryRun}
+	var img boot.ImageInstaller
+	if f.imageHook != "" {
+		if img, err = boot.NewImageHook(f.imageHook, hookOpts); err != nil {
+			return client.Config{}, noop, usagef("--image-hook: %v", err)
+		}
+	}
+	var cfgHook boot.ConfigApplier
+	if f.configHook != "" {
+		if cfgHook, err = boot.NewConfigHook(f.configHook, hookOpts); err != nil {
+			return client.Config{}, noop, usagef("--config-hook: %v", err)
+		}
+	}
+	id, closeID, err := f.id.load(ctx, log)
+	if err != nil {
+		return client.Config{}, noop, err
+	}
+	timeouts := client.Timeouts{Dial: f.connectTimeout, TLSHandshake: f.connectTimeout, ResponseHeader: f.headerTimeout, Request: f.requestTimeout}
+	cfg := client.Config{
+		Identity:            id,
+		ServerTrustAnchors:  serverAnchors,
+		VoucherTrustAnchors: voucherAnchors,
+		Sources:             []client.Source{client.URLSource{Label: "bootstrap-url", URLs: f.urls, Mode: client.Opportunistic}},
+		Images:              fetcher,
+		Image:               img,
+		Config:              cfgHook,
+		Scripts:             boot.NewScriptRunner(scriptDir, hookOpts),
+		ScriptTimeout:       f.scriptTimeout,
+		State:               st,
+		Clock:               backoff.RealClock{},
+		Backoff:             &backoff.Backoff{Initial: f.backoffInitial, Max: f.backoffMax, Jitter: 0.25},
+		Logger:              log,
+		ClockUntrusted:      clockUntrusted,
+		Encoding:            enc,
+		OSName:              osName,
+		OSVersion:           osVersion,
+		HWModel:             f.hwModel,
+		Password:            password,
+		Timeouts:            timeouts,
+		MaxResponseSize:     f.maxResponseSize,
+	}
+	log.Info("device identity", "serial-number", id.SerialNumber, "subject", id.Certificate.Subject.String(), "os-name", osName, "os-version", osVersion)
+	return cfg, func() { closeID() }, nil
+}
+
+// clockUntrusted interprets --clock.
+func clockUntrusted(mode string, now, built time.Time) (bool, error) {
+	switch mode {
+	case "trusted":
+		return false, nil
+	case "untrusted":
+		return true, nil
+	case "auto", "":
+		return !trust.ClockTrustworthy(now, built), nil
+	}
+	return false, usagef("--clock %q: want trusted, untrusted or auto", mode)
+}
+
+// readOSRelease returns NAME and VERSION_ID (or VERSION) of an os-release file.
+func readOSRelease(path string) (name, version string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", ""
+	}
+	vals := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+		if !ok || strings.HasPrefix(k, "#") {
+			continue
+		}
+		vals[k] = strings.Trim(v, `"'`)
+	}
+	version = vals["VERSION_ID"]
+	if version == "" {
+		version = vals["VERSION"]
+	}
+	return vals["NAME"], version
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/sztp/sztp/client"
+	"github.com/sztp/sztp/dhcpopts"
+)
+
+// sources lists where `sztp run` looks for bootstrap servers, local before
+// remote (C6): DHCP lease files, then live DHCP, then the configured
+// servers (--bootstrap-url, sztp.url=, bootstrap-url in the config file).
+// Live DHCP runs when asked for with --dhcp, and by default when nothing
+// else is configured. URIs from DHCP are untrusted: their servers are
+// contacted provisionally and can only give signed data or redirect
+// information (C90).
+func (f *runFlags) sources(dhcpSet bool, log *slog.Logger) ([]client.Source, error) {
+	var srcs []client.Source
+	if len(f.leaseFiles) > 0 {
+		files := f.leaseFiles
+		srcs = append(srcs, client.FuncSource{Label: "lease-file", Func: func(context.Context) ([]client.Candidate, error) {
+			var leases []dhcpopts.Lease
+			var errs []error
+			paths := files
+			if len(paths) == 1 && paths[0] == "auto" {
+				paths = dhcpopts.FindLeaseFiles()
+				if len(paths) == 0 {
+					return nil, errors.New("no DHCP client lease files found")
+				}
+			}
+			for _, p := range paths {
+				ls, err := dhcpopts.ReadLeaseFile(p)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				leases = append(leases, ls...)
+			}
+			cands, err := leaseCandidates(leases, f.interfaces, log)
+			if err != nil {
+				return nil, errors.Join(append(errs, err)...)
+			}
+			return cands, nil
+		}})
+	}
+	if f.dhcp || (!dhcpSet && len(f.urls) == 0 && len(f.leaseFiles) == 0) {
+		cfg := dhcpopts.Config{Interfaces: f.interfaces, Configure: !f.dhcpNoConfigure, ResolvConf: f.resolvConf, Logger: log}
+		timeout := f.dhcpTimeout
+		srcs = append(srcs, client.FuncSource{Label: "dhcp", Func: func(ctx context.Context) ([]client.Candidate, error) {
+			if timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, timeout)
+				defer cancel()
+			}
+			leases, err := dhcpopts.Discover(ctx, cfg)
+			if err != nil {
+				return nil, err
+			}
+			return leaseCandidates(leases, nil, log)
+		}})
+	}
+	if len(f.urls) > 0 {
+		srcs = append(srcs, client.URLSource{Label: "bootstrap-url", URLs: f.urls, Mode: client.Opportunistic})
+	}
+	if len(srcs) == 0 {
+		return nil, usagef("no bootstrap server: give --bootstrap-url, sztp.url= on the kernel command line, bootstrap-url in %s, --dhcp or --lease-file", f.configFile)
+	}
+	return srcs, nil
+}
+
+// leaseCandidates turns the URIs of leases (of the given links, or all)
+// into provisional candidates, in order, without duplicates.
+func leaseCandidates(leases []dhcpopts.Lease, links []string, log *slog.Logger) ([]client.Candidate, error) {
+	var out []client.Candidate
+	seen := map[string]bool{}
+	for _, l := range leases {
+		if len(links) > 0 && l.Interface != "" && !contains(links, l.Interface) {
+			continue
+		}
+		for _, w := range l.Warnings {
+			log.Warn("DHCP option", "interface", l.Interface, "family", l.Family, "source", l.Source, "warning", w)
+		}
+		for _, u := range l.URIs {
+			if seen[u] {
+				continue
+			}
+			seen[u] = true
+			log.Info("bootstrap server from DHCP", "uri", u, "interface", l.Interface, "family", l.Family, "source", l.Source)
+			out = append(out, client.Candidate{URL: u, Mode: client.Provisional})
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no DHCP lease carried an SZTP option (143/136) with a usable URI (%d leases)", len(leases))
+	}
+	return out, nil
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

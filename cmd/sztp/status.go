@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/sztp/sztp/internal/cli"
+	"github.com/sztp/sztp/internal/state"
+)
+
+func init() { register(newStatusCmd) }
+
+// statusReport is the JSON shape of `sztp status --json` (documented in the
+// README): every field is always present; absent records are null.
+type statusReport struct {
+	StateDir      string               `json:"state-dir"`
+	Enabled       bool                 `json:"enabled"`
+	Bootstrapped  bool                 `json:"bootstrapped"`
+	Completed     *state.Completion    `json:"completed"`
+	LastRun       *state.Run           `json:"last-run"`
+	PendingReboot *state.PendingReboot `json:"pending-reboot"`
+	Journal       []state.Entry        `json:"journal"`
+}
+
+func newStatusCmd() *cli.Command {
+	var stateDir, cfgFile, cmdline string
+	var asJSON bool
+	var last int
+	cmd := &cli.Command{
+		Use:   "status",
+		Short: "show what the state directory says (enabled, bootstrapped, last run, progress journal)",
+		Args:  cli.NoArgs,
+		RunE: func(cmd *cli.Command, _ []string) error {
+			if err := applySharedLayers(cmd); err != nil {
+				return err
+			}
+			// Reading the status must not create the state directory.
+			st := &state.Store{Dir: stateDir}
+			r, err := readStatus(st)
+			if err != nil {
+				return err
+			}
+			if last > 0 && len(r.Journal) > last {
+				r.Journal = r.Journal[len(r.Journal)-last:]
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), r)
+			}
+			printStatus(cmd.OutOrStdout(), r)
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	addStateDir(fs, &stateDir)
+	addConfigFlags(fs, &cfgFile, &cmdline)
+	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	fs.IntVar(&last, "last", 50, "show at most this many journal entries (0: all)")
+	return cmd
+}
+
+func readStatus(st *state.Store) (*statusReport, error) {
+	r := &statusReport{StateDir: st.Dir, Journal: []state.Entry{}}
+	var err error
+	if r.Enabled, err = st.Enabled(); err != nil {
+		return nil, err
+	}
+	if r.Completed, err = st.Completed(); err != nil {
+		return nil, err
+	}
+	r.Bootstrapped = r.Completed != nil
+	if r.LastRun, err = st.LastRun(); err != nil {
+		return nil, err
+	}
+	if r.PendingReboot, err = st.PendingReboot(); err != nil {
+		return nil, err
+	}
+	j, err := st.Journal()
+	if err != nil {
+		return nil, err
+	}
+	if j != nil {
+		r.Journal = j
+	}
+	return r, nil
+}
+
+func printStatus(w io.Writer, r *statusReport) {
+	onOff := map[bool]string{true: "enabled", false: "disabled"}
+	fmt.Fprintf(w, "state directory: %s\n", r.StateDir)
+	fmt.Fprintf(w, "SZTP:            %s\n", onOff[r.Enabled])
+	if c := r.Completed; c != nil {
+		fmt.Fprintf(w, "bootstrapped:    yes, %s from %s (%s)\n", c.Time.Format(time.RFC3339), c.Server, c.Source)
+	} else {
+		fmt.Fprintf(w, "bootstrapped:    no\n")
+	}
+	if l := r.LastRun; l != nil {
+		fmt.Fprintf(w, "last run:        %s at %s", l.Result, l.Finished.Format(time.RFC3339))
+		if l.Error != "" {
+			fmt.Fprintf(w, ": %s", l.Error)
+		}
+		fmt.Fprintln(w)
+	}
+	if p := r.PendingReboot; p != nil {
+		fmt.Fprintf(w, "pending reboot:  expecting %s %s (installed %s)\n", p.OSName, p.OSVersion, p.Time.Format(time.RFC3339))
+	}
+	if len(r.Journal) > 0 {
+		fmt.Fprintln(w, "progress journal:")
+		for _, e := range r.Journal {
+			sent := ""
+			if !e.Sent {
+				sent = " (not accepted: " + e.Error + ")"
+			}
+			msg := ""
+			if e.Message != "" {
+				msg = ": " + e.Message
+			}
+			fmt.Fprintf(w, "  %s %s %s%s%s\n", e.Time.Format(time.RFC3339), e.Server, e.ProgressType, msg, sent)
+		}
+	}
+}
+
+// applySharedLayers applies the config file and kernel command line to a
+// command other than run (e.g. for state-dir); keys are validated against
+// run's flags, the superset.
+func applySharedLayers(cmd *cli.Command) error {
+	l, err := loadLayers(cmd, flagNames(newRunCmd(), cmd))
+	if err != nil {
+		return err
+	}
+	return l.apply(cmd.Flags())
+}
