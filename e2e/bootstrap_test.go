@@ -39,7 +39,8 @@ var wantReports = []string{
 
 // deviceConfig is baked into the initramfs as /etc/sztp/config.yaml; the
 // kernel command line adds sztp.tpm= and the running os-name/os-version.
-const deviceConfig = `# sztp e2e device configuration
+const deviceConfig = `# sztp e2e device configuration. The server trust anchor is for sztp.url=;
+# a server found through DHCP promotes the device with a signed redirect.
 server-trust-anchor: /etc/sztp/server-trust-anchor.pem
 voucher-trust-anchor: /etc/sztp/voucher-trust-anchor.pem
 image-hook: kexec
@@ -47,6 +48,9 @@ config-hook: file:/etc/sztp/running-config
 script-timeout: 60s
 retry-initial: 2s
 retry-max: 10s
+# DHCPv4 answers within seconds; do not wait the whole default for the DHCPv6
+# exchange, which nobody answers in the test's namespace.
+dhcp-timeout: 12s
 `
 
 // TestQEMUEndToEnd boots the agent in a u-root initramfs under QEMU with

@@ -1,5 +1,3 @@
-//go:build sztptest
-
 package main
 
 import (
@@ -35,15 +33,16 @@ func initPKI(dir string) error {
 }
 
 // Scripts run in the guest's u-root initramfs, whose /bin/sh is gosh (shell
-// builtins only). They print the marker of the kernel they run under.
+// builtins only). They print the marker of the kernel they run under, also
+// on the console, where the test looks for it.
 const (
-	preScript = `#!/bin/sh
+	preScript  = scriptHead + `say "pre-configuration script ran under marker $marker"` + "\n"
+	postScript = scriptHead + `say "post-configuration script ran under marker $marker"` + "\n"
+	scriptHead = `#!/bin/sh
 read -r cmdline < /proc/cmdline
-for w in $cmdline; do case $w in sztp.e2e-marker=*) echo "pre-configuration script ran under marker ${w#sztp.e2e-marker=}";; esac; done
-`
-	postScript = `#!/bin/sh
-read -r cmdline < /proc/cmdline
-for w in $cmdline; do case $w in sztp.e2e-marker=*) echo "post-configuration script ran under marker ${w#sztp.e2e-marker=}";; esac; done
+marker=none
+for w in $cmdline; do case $w in sztp.e2e-marker=*) marker=${w#sztp.e2e-marker=};; esac; done
+say() { echo "$1"; echo "$1" > /dev/console; }
 `
 	configuration = "hostname sztp-e2e-device\n"
 )
@@ -119,20 +118,43 @@ func serveBootstrap(ctx context.Context, log *slog.Logger, o options) error {
 		return err
 	}
 	defer srv.Close()
-	srv.SetResponse(o.serial, &sztptest.Response{Build: func(in *conveyed.GetBootstrappingDataInput) (*conveyed.GetBootstrappingDataOutput, error) {
-		// Signed onboarding information with voucher and owner certificate
+	serverAnchor, err := p.ServerTrustAnchor()
+	if err != nil {
+		return err
+	}
+	signed := func(doc []byte, in *conveyed.GetBootstrappingDataInput, level conveyed.ReportingLevel) (*conveyed.GetBootstrappingDataOutput, error) {
+		// Signed conveyed information with voucher and owner certificate
 		// (RFC 8572 3.1), the voucher carrying the request's nonce if any.
 		a, err := p.Artifacts(doc, trust.OIDSZTPConveyedInfoJSON, trusttest.VoucherOptions{Serial: o.serial, Nonce: in.Nonce})
 		if err != nil {
 			return nil, err
 		}
-		log.Info("get-bootstrapping-data", "serial", o.serial, "os-name", in.OSName, "os-version", in.OSVersion, "nonce", in.Nonce != nil)
 		return &conveyed.GetBootstrappingDataOutput{
-			ReportingLevel:      conveyed.Verbose,
+			ReportingLevel:      level,
 			ConveyedInformation: a.ConveyedInformation,
 			OwnerCertificate:    a.OwnerCertificate,
 			OwnershipVoucher:    a.OwnershipVoucher,
 		}, nil
+	}
+	srv.SetResponse(o.serial, &sztptest.Response{Build: func(in *conveyed.GetBootstrappingDataInput) (*conveyed.GetBootstrappingDataOutput, error) {
+		log.Info("get-bootstrapping-data", "serial", o.serial, "signed-data-preferred", in.SignedDataPreferred,
+			"os-name", in.OSName, "os-version", in.OSVersion, "nonce", in.Nonce != nil)
+		if in.SignedDataPreferred {
+			// A device that found us through DHCP connects provisionally
+			// (C90). Promote it (RFC 8572 appendix B): signed redirect
+			// information back to this server, with the trust anchor of its
+			// TLS certificate; the device reconnects trusted and then sends
+			// progress reports.
+			redirect := &conveyed.ConveyedInformation{Redirect: &conveyed.RedirectInformation{
+				BootstrapServers: []conveyed.BootstrapServer{{Address: srv.Host, Port: srv.Port, TrustAnchor: serverAnchor}},
+			}}
+			doc, err := redirect.Encode(conveyed.JSON)
+			if err != nil {
+				return nil, err
+			}
+			return signed(doc, in, "")
+		}
+		return signed(doc, in, conveyed.Verbose)
 	}})
 	log.Info("bootstrap server", "url", srv.URL, "image", imageURL, "serial", o.serial, "os-name", o.osName, "os-version", o.osVersion)
 	if err := writeReady(o.ready, srv.URL); err != nil {
