@@ -35,6 +35,7 @@ unit:
 
 ## test: everything: vet, unit, integration (swtpm, dnsmasq, openssl, QEMU)
 test: deps fmt-check vet build
+	e2e/fetch-kernel >/dev/null
 	$(GOFLAGS_STATIC) $(GO) test -count=1 -timeout 40m ./...
 	@# the TPM reference simulator (cgo; never linked into the static agent)
 	CGO_ENABLED=1 $(GO) test -count=1 -run Simulator ./tpm/
