@@ -229,12 +229,14 @@ func (at *attempt) redirect(ctx context.Context, ri *conveyed.RedirectInformatio
 		mode, anchors := Provisional, []*x509.Certificate(nil)
 		switch {
 		case trusted && len(bs.TrustAnchor) > 0:
-			certs, err := trust.ParseCertsOnly(bs.TrustAnchor)
+			// C47, digest 3: the last certificate of the chain is the
+			// issuer the server must authenticate to, not the root.
+			issuer, _, err := trust.TrustAnchor(bs.TrustAnchor)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: trust-anchor: %w", base.Host, err))
 				continue
 			}
-			mode, anchors = Verify, certs // C47
+			mode, anchors = Verify, []*x509.Certificate{issuer}
 		case trusted:
 			a.log.Info("trusted redirect entry without trust-anchor: connecting provisionally (C48)", "server", base.Host)
 		case len(bs.TrustAnchor) > 0:
