@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -33,4 +35,23 @@ func lastLineWith(s, prefix string) string {
 		}
 	}
 	return last
+}
+
+// TestMain lets a test run the sztp binary as a child process (the test
+// binary itself, with SZTP_TEST_MAIN_ARGS set), for behaviour that only a
+// real process shows: signals, exit status, files left behind.
+func TestMain(m *testing.M) {
+	if args, ok := os.LookupEnv("SZTP_TEST_MAIN_ARGS"); ok {
+		os.Exit(run(strings.Fields(args)))
+	}
+	os.Exit(m.Run())
+}
+
+// sztpProcess prepares the sztp command line as a child process with
+// TMPDIR set to tmp.
+func sztpProcess(t *testing.T, tmp string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "SZTP_TEST_MAIN_ARGS="+strings.Join(args, " "), "TMPDIR="+tmp)
+	return cmd
 }

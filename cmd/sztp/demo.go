@@ -15,10 +15,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/client/conveyed"
@@ -83,7 +85,14 @@ func runDemo(cmd *cli.Command, keep, encrypt bool, encoding string) error {
 	if err != nil {
 		return usagef("--encoding: %v", err)
 	}
-	w := cmd.OutOrStdout()
+	// The temporary directory must go whatever ends the demo: a closed
+	// output (sztp demo | head) ends it through a failed write instead of
+	// SIGPIPE, and a hang-up like SIGTERM and SIGINT (main) through the
+	// context, so that the deferred clean-up runs.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, cancel := signal.NotifyContext(cmd.Context(), syscall.SIGHUP)
+	defer cancel()
+	w := &demoOutput{w: cmd.OutOrStdout(), cancel: cancel}
 	lvl := slog.LevelInfo
 	if s, err := cmd.Flags().GetString("log-level"); err == nil && cmd.Flags().Changed("log-level") {
 		lvl.UnmarshalText([]byte(s))
@@ -132,7 +141,7 @@ func runDemo(cmd *cli.Command, keep, encrypt bool, encoding string) error {
 	}
 	fmt.Fprintf(w, "device %s runs DemoOS 1.0; bootstrap server %s\n", demoSerial, d.redirect.URL)
 
-	cfg, closeFn, err := f.agentConfig(cmd.Context(), log)
+	cfg, closeFn, err := f.agentConfig(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -141,7 +150,7 @@ func runDemo(cmd *cli.Command, keep, encrypt bool, encoding string) error {
 	if err != nil {
 		return err
 	}
-	out, runErr := agent.RunOnce(cmd.Context())
+	out, runErr := agent.RunOnce(ctx)
 	return d.summary(out, runErr)
 }
 
@@ -277,6 +286,21 @@ func (d *demo) summary(out *client.Outcome, runErr error) error {
 		return exitError{exitFailure, fmt.Errorf("demo: the last progress report is not bootstrap-complete")}
 	}
 	return nil
+}
+
+// demoOutput is the demo's standard output; the first failed write (the
+// reader went away) stops the demo.
+type demoOutput struct {
+	w      io.Writer
+	cancel context.CancelFunc
+}
+
+func (o *demoOutput) Write(p []byte) (int, error) {
+	n, err := o.w.Write(p)
+	if err != nil {
+		o.cancel()
+	}
+	return n, err
 }
 
 func oneLine(s string) string {
