@@ -21,6 +21,9 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/client/conveyed"
@@ -115,22 +118,22 @@ func runDemo(cmd *cli.Command, keep, encrypt bool, encoding string) error {
 	defer d.onboarding.Close()
 	defer d.fileSrv.Close()
 
-	f := &runFlags{
-		urls:            []string{d.redirect.URL},
-		once:            true,
-		stateDir:        filepath.Join(dir, "state"),
-		imageHook:       "file:" + filepath.Join(d.out, "boot-image.img"),
-		configHook:      "file:" + filepath.Join(d.out, "running-config.txt"),
-		scriptTimeout:   30e9,
-		osName:          "DemoOS",
-		osVersion:       "1.0",
-		hwModel:         "demo-model",
-		encoding:        encoding,
-		passwordFile:    d.files["password"],
-		clock:           "trusted",
-		maxResponseSize: client.DefaultMaxResponseSize,
-		backoffInitial:  1e9,
-		backoffMax:      1e9,
+	// The agent runs with the defaults of `sztp run`, except for these.
+	f := &runFlags{}
+	f.add(pflag.NewFlagSet("demo", pflag.ContinueOnError))
+	f.urls = []string{d.redirect.URL}
+	f.once = true
+	f.stateDir = filepath.Join(dir, "state")
+	f.imageHook = "file:" + filepath.Join(d.out, "boot-image.img")
+	f.configHook = "file:" + filepath.Join(d.out, "running-config.txt")
+	f.scriptTimeout = 30 * time.Second
+	f.osName, f.osVersion, f.osRelease = "DemoOS", "1.0", ""
+	f.hwModel = "demo-model"
+	f.encoding = encoding
+	f.passwordFile = d.files["password"]
+	f.clock = "trusted"
+	if err := f.validate(); err != nil {
+		return err
 	}
 	f.id.idevidCert = d.files["device.pem"]
 	f.id.idevidKey = d.files["device.key"]
@@ -146,6 +149,7 @@ func runDemo(cmd *cli.Command, keep, encrypt bool, encoding string) error {
 		return err
 	}
 	defer closeFn()
+	cfg.Sources = []client.Source{client.URLSource{Label: "bootstrap-url", URLs: f.urls, Mode: client.Opportunistic}}
 	agent, err := client.New(cfg)
 	if err != nil {
 		return err

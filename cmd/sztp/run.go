@@ -154,7 +154,39 @@ func newRunCmd() *cli.Command {
 	return cmd
 }
 
+// validate rejects values that would silently mean something else: a zero
+// retry delay (a tight loop against the servers), a zero or negative
+// timeout or size (quietly the default, or no limit).
+func (f *runFlags) validate() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"retry-initial", f.backoffInitial}, {"retry-max", f.backoffMax},
+		{"connect-timeout", f.connectTimeout}, {"response-timeout", f.headerTimeout},
+		{"request-timeout", f.requestTimeout}, {"script-timeout", f.scriptTimeout},
+		{"dhcp-timeout", f.dhcpTimeout},
+	} {
+		if d.v <= 0 {
+			return usagef("--%s %s: must be positive", d.name, d.v)
+		}
+	}
+	if f.backoffMax < f.backoffInitial {
+		return usagef("--retry-max %s is less than --retry-initial %s", f.backoffMax, f.backoffInitial)
+	}
+	if f.entropyTimeout < 0 {
+		return usagef("--entropy-timeout %s: must not be negative", f.entropyTimeout)
+	}
+	if f.maxResponseSize <= 0 {
+		return usagef("--max-response-size %d: must be positive", f.maxResponseSize)
+	}
+	return nil
+}
+
 func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) error {
+	if err := f.validate(); err != nil {
+		return err
+	}
 	// C1: a disabled or already bootstrapped device needs nothing else,
 	// not even its identity.
 	if f.stateDir != "" {
@@ -212,8 +244,8 @@ func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) 
 	return nil
 }
 
-// agentConfig turns the flags into the engine configuration. The returned
-// function releases the TPM.
+// agentConfig turns the flags into the engine configuration (without
+// Sources). The returned function releases the TPM.
 func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Config, func(), error) {
 	noop := func() {}
 	enc, err := conveyed.ParseEncoding(f.encoding)
@@ -249,6 +281,9 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 			return client.Config{}, noop, fmt.Errorf("--password-file: %w", err)
 		}
 		password = strings.TrimRight(string(data), "\r\n")
+		if password == "" {
+			return client.Config{}, noop, usagef("--password-file %s is empty", f.passwordFile)
+		}
 	}
 	osName, osVersion := f.osName, f.osVersion
 	if (osName == "" || osVersion == "") && f.osRelease != "" {
@@ -295,7 +330,6 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		Identity:            id,
 		ServerTrustAnchors:  serverAnchors,
 		VoucherTrustAnchors: voucherAnchors,
-		Sources:             []client.Source{client.URLSource{Label: "bootstrap-url", URLs: f.urls, Mode: client.Opportunistic}},
 		Images:              fetcher,
 		Image:               img,
 		Config:              cfgHook,
