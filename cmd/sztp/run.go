@@ -245,7 +245,8 @@ func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) 
 }
 
 // agentConfig turns the flags into the engine configuration (without
-// Sources). The returned function releases the TPM.
+// Sources). The returned function releases the TPM and removes a temporary
+// scripts directory.
 func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Config, func(), error) {
 	noop := func() {}
 	enc, err := conveyed.ParseEncoding(f.encoding)
@@ -296,7 +297,7 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		}
 	}
 	var st *state.Store
-	scriptDir := filepath.Join(os.TempDir(), fmt.Sprintf("sztp-scripts-%d", os.Getpid()))
+	var scriptDir string
 	// Downloads are accepted from any image server (RFC 8572 download-uri):
 	// the SHA-256 in the onboarding information is what is trusted.
 	fetcher := &images.Fetcher{Logger: log}
@@ -325,6 +326,18 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 	if err != nil {
 		return client.Config{}, noop, err
 	}
+	release := func() { closeID() }
+	if scriptDir == "" {
+		// No state directory: scripts go to a fresh private directory
+		// (0700, an unguessable name), removed when the run ends.
+		d, err := os.MkdirTemp("", "sztp-scripts-*")
+		if err != nil {
+			closeID()
+			return client.Config{}, noop, fmt.Errorf("scripts directory: %w", err)
+		}
+		scriptDir = d
+		release = func() { closeID(); os.RemoveAll(d) }
+	}
 	timeouts := client.Timeouts{Dial: f.connectTimeout, TLSHandshake: f.connectTimeout, ResponseHeader: f.headerTimeout, Request: f.requestTimeout}
 	cfg := client.Config{
 		Identity:            id,
@@ -349,7 +362,7 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		MaxResponseSize:     f.maxResponseSize,
 	}
 	log.Info("device identity", "serial-number", id.SerialNumber, "subject", id.Certificate.Subject.String(), "os-name", osName, "os-version", osVersion)
-	return cfg, func() { closeID() }, nil
+	return cfg, release, nil
 }
 
 // clockUntrusted interprets --clock.

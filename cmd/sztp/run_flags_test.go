@@ -1,0 +1,91 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sztp/sztp/client/conveyed"
+	"github.com/sztp/sztp/client/sztptest"
+)
+
+// Flags whose value would silently mean something else (a zero retry
+// delay hammering the servers, a zero timeout quietly becoming the
+// default, an empty password quietly disabling HTTP auth) are usage errors,
+// named in the message, before anything else happens.
+func TestRunRejectsMeaninglessFlagValues(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty-password")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"run", "--once", "--bootstrap-url", "https://127.0.0.1:1", "--config", "", "--cmdline-file", "",
+		"--state-dir", filepath.Join(dir, "state")}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--retry-initial", "0"}, "--retry-initial"},
+		{[]string{"--retry-initial", "-1s"}, "--retry-initial"},
+		{[]string{"--retry-initial", "10s", "--retry-max", "5s"}, "--retry-max"},
+		{[]string{"--connect-timeout", "0"}, "--connect-timeout"},
+		{[]string{"--response-timeout", "0"}, "--response-timeout"},
+		{[]string{"--request-timeout", "-5s"}, "--request-timeout"},
+		{[]string{"--script-timeout", "0"}, "--script-timeout"},
+		{[]string{"--dhcp-timeout", "0"}, "--dhcp-timeout"},
+		{[]string{"--max-response-size", "0"}, "--max-response-size"},
+		{[]string{"--entropy-timeout", "-1s"}, "--entropy-timeout"},
+		{[]string{"--password-file", empty}, "--password-file"},
+	} {
+		_, errOut, code := runSztp(t, append(append([]string(nil), base...), tc.args...)...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 naming %s", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+// Without a state directory the scripts are written to a fresh private
+// temporary directory (not a guessable /tmp path), removed after the run.
+func TestRunWithoutStateDirLeavesNothingInTmp(t *testing.T) {
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", tmp)
+	p, err := sztptest.NewPKI("NS-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := p.WriteFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sztptest.NewServer(sztptest.Options{Certificate: p.Server.TLS(), ClientCAs: p.ClientCAs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	marker := filepath.Join(dir, "pre-ran")
+	s.SetResponse("NS-1", &sztptest.Response{Conveyed: &conveyed.ConveyedInformation{Onboarding: &conveyed.OnboardingInformation{
+		PreConfigurationScript: []byte("#!/bin/sh\necho \"$0\" > '" + marker + "'\n"),
+	}}})
+	_, errOut, code := runSztp(t, "run", "--once", "--bootstrap-url", s.URL, "--server-trust-anchor", files["ca.pem"],
+		"--idevid-cert", files["device.pem"], "--idevid-key", files["device.key"], "--state-dir", "",
+		"--config", "", "--cmdline-file", "")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	ran, err := os.ReadFile(marker)
+	if err != nil {
+		t.Fatalf("pre-configuration script did not run: %v", err)
+	}
+	if !strings.HasPrefix(string(ran), tmp+string(filepath.Separator)) {
+		t.Errorf("script ran from %q, want a directory under TMPDIR", ran)
+	}
+	left, _ := filepath.Glob(filepath.Join(tmp, "*"))
+	if len(left) != 0 {
+		t.Errorf("left behind in TMPDIR: %v", left)
+	}
+}
