@@ -76,6 +76,11 @@ type Config struct {
 	MaxResponseSize int64
 	// MaxRedirectDepth defaults to DefaultMaxRedirectDepth.
 	MaxRedirectDepth int
+	// Completion, when set, is called before bootstrap-complete, after the
+	// post-configuration script (which may have made the keys), for the SSH
+	// host keys and trust anchors sent with it (C66). When it fails,
+	// bootstrap-complete goes without them and its message says why.
+	Completion func(ctx context.Context) (*Completion, error)
 	// LookupHost resolves a host name to addresses; nil is net.DefaultResolver.
 	LookupHost func(ctx context.Context, host string) ([]string, error)
 }

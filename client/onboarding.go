@@ -50,11 +50,16 @@ func (r *reporter) enabled() bool { return r.conn != nil && r.conn.Trusted() }
 // send reports pt (when the server is trusted) and returns the error of the
 // call; callers decide whether it matters.
 func (r *reporter) send(ctx context.Context, pt conveyed.ProgressType, msg string) error {
+	return r.sendInput(ctx, &conveyed.ReportProgressInput{ProgressType: pt, Message: msg})
+}
+
+func (r *reporter) sendInput(ctx context.Context, in *conveyed.ReportProgressInput) error {
 	if !r.enabled() {
 		return nil
 	}
 	log := r.at.a.log
-	err := r.conn.ReportProgress(ctx, &conveyed.ReportProgressInput{ProgressType: pt, Message: msg})
+	pt, msg := in.ProgressType, in.Message
+	err := r.conn.ReportProgress(ctx, in)
 	r.sent = append(r.sent, pt)
 	if err != nil {
 		log.Warn("progress report not accepted", "type", pt, "server", r.server, "err", err)
@@ -173,8 +178,8 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 		r.send(ctx, conveyed.BootstrapWarning, "SZTP remains enabled on this device (no state directory)")
 	}
 
-	// Step 8 (C67).
-	if err := r.send(ctx, conveyed.BootstrapComplete, ""); err != nil {
+	// Step 8 (C67), with the host keys and trust anchors (C66).
+	if err := r.sendInput(ctx, r.completion(ctx)); err != nil {
 		rollback("bootstrap-complete not accepted")
 		r.send(ctx, conveyed.BootstrapError, "bootstrap-complete not accepted: "+err.Error())
 		return nil, &StepError{Report: conveyed.BootstrapError, Err: err}
@@ -189,6 +194,27 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 	}
 	out.Reports = r.sent
 	return out, nil
+}
+
+// completion is the bootstrap-complete input: with the device's SSH host
+// keys and trust anchors when configured (C66). Failing to read them does
+// not fail the bootstrap; the message tells the server what is missing.
+func (r *reporter) completion(ctx context.Context) *conveyed.ReportProgressInput {
+	in := &conveyed.ReportProgressInput{ProgressType: conveyed.BootstrapComplete}
+	a := r.at.a
+	if a.cfg.Completion == nil || !r.enabled() {
+		return in
+	}
+	c, err := a.cfg.Completion(ctx)
+	if err != nil {
+		a.log.Warn("bootstrap-complete goes without SSH host keys and trust anchors", "err", err)
+		in.Message = "ssh-host-keys and trust-anchor-certs not sent: " + err.Error()
+		return in
+	}
+	if c != nil {
+		in.SSHHostKeys, in.TrustAnchorCerts = c.SSHHostKeys, c.TrustAnchorCerts
+	}
+	return in
 }
 
 // abandon undoes what an installer prepared for a reboot that will not

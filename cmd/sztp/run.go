@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"os"
@@ -58,6 +59,8 @@ type runFlags struct {
 	dhcpNoConfigure bool
 	dhcpTimeout     time.Duration
 	resolvConf      string
+	sshHostKeys     []string
+	anchorCerts     []string
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet) {
@@ -82,6 +85,8 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.hwModel, "hw-model", "", "hardware model sent to trusted bootstrap servers")
 	fs.StringVar(&f.encoding, "encoding", "json", "RESTCONF encoding: json or xml")
 	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the HTTP Basic password (username = serial number); sent only to authenticated servers")
+	fs.StringSliceVar(&f.sshHostKeys, "ssh-host-key", nil, "OpenSSH public host key file (e.g. /etc/ssh/ssh_host_ed25519_key.pub) sent with bootstrap-complete; read after the scripts ran (repeatable)")
+	fs.StringSliceVar(&f.anchorCerts, "trust-anchor-cert", nil, "certs-only CMS (DER or PEM) with the chain that authenticates this device's certificate, sent with bootstrap-complete (repeatable)")
 	addConfigFlags(fs, &f.configFile, &f.cmdlineFile)
 	fs.StringVar(&f.clock, "clock", "auto", "is the clock accurate: trusted, untrusted (skip voucher/certificate time checks), auto (untrusted if now is before this binary's build time)")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", client.DefaultDialTimeout, "TCP connect and TLS handshake timeout, each")
@@ -361,8 +366,43 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		Timeouts:            timeouts,
 		MaxResponseSize:     f.maxResponseSize,
 	}
+	if len(f.sshHostKeys) > 0 || len(f.anchorCerts) > 0 {
+		cfg.Completion = f.completion
+	}
 	log.Info("device identity", "serial-number", id.SerialNumber, "subject", id.Certificate.Subject.String(), "os-name", osName, "os-version", osVersion)
 	return cfg, release, nil
+}
+
+// completion reads --ssh-host-key and --trust-anchor-cert for
+// bootstrap-complete (C66). It runs after the scripts, which may have made
+// the keys.
+func (f *runFlags) completion(context.Context) (*client.Completion, error) {
+	c := &client.Completion{}
+	for _, file := range f.sshHostKeys {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--ssh-host-key: %w", err)
+		}
+		k, err := client.ParseSSHPublicKey(data)
+		if err != nil {
+			return nil, fmt.Errorf("--ssh-host-key %s: %w", file, err)
+		}
+		c.SSHHostKeys = append(c.SSHHostKeys, k)
+	}
+	for _, file := range f.anchorCerts {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--trust-anchor-cert: %w", err)
+		}
+		if b, _ := pem.Decode(data); b != nil {
+			data = b.Bytes
+		}
+		if _, err := trust.ParseCertsOnly(data); err != nil {
+			return nil, fmt.Errorf("--trust-anchor-cert %s: %w", file, err)
+		}
+		c.TrustAnchorCerts = append(c.TrustAnchorCerts, data)
+	}
+	return c, nil
 }
 
 // clockUntrusted interprets --clock.

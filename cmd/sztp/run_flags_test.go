@@ -89,3 +89,61 @@ func TestRunWithoutStateDirLeavesNothingInTmp(t *testing.T) {
 		t.Errorf("left behind in TMPDIR: %v", left)
 	}
 }
+
+// C66: --ssh-host-key (an OpenSSH .pub file, read after the scripts ran) and
+// --trust-anchor-cert (a certs-only CMS) go with bootstrap-complete.
+func TestRunSendsHostKeysWithBootstrapComplete(t *testing.T) {
+	dir := t.TempDir()
+	p, err := sztptest.NewPKI("HK-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := p.WriteFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sztptest.NewServer(sztptest.Options{Certificate: p.Server.TLS(), ClientCAs: p.ClientCAs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pub, err := os.ReadFile(filepath.Join("..", "..", "client", "testdata", "ssh_host_ecdsa_key.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The post-configuration script makes the host key, as first-boot
+	// scripts do.
+	keyFile := filepath.Join(dir, "ssh_host_ecdsa_key.pub")
+	s.SetResponse("HK-1", &sztptest.Response{Conveyed: &conveyed.ConveyedInformation{Onboarding: &conveyed.OnboardingInformation{
+		PostConfigurationScript: []byte("#!/bin/sh\nprintf '%s' '" + string(pub) + "' > '" + keyFile + "'\n"),
+	}}})
+	ta, err := sztptest.CertsOnly(p.DeviceRoot.Cert, p.DeviceCA.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taFile := filepath.Join(dir, "device-ta.cms")
+	if err := os.WriteFile(taFile, ta, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runSztp(t, "run", "--once", "--bootstrap-url", s.URL, "--server-trust-anchor", files["ca.pem"],
+		"--idevid-cert", files["device.pem"], "--idevid-key", files["device.key"], "--state-dir", filepath.Join(dir, "state"),
+		"--ssh-host-key", keyFile, "--trust-anchor-cert", taFile, "--config", "", "--cmdline-file", "")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got *conveyed.ReportProgressInput
+	for _, r := range s.Requests() {
+		if r.Report != nil && r.Report.ProgressType == conveyed.BootstrapComplete {
+			got = r.Report
+		}
+	}
+	if got == nil {
+		t.Fatal("no bootstrap-complete")
+	}
+	if len(got.SSHHostKeys) != 1 || got.SSHHostKeys[0].Algorithm != "ecdsa-sha2-nistp256" {
+		t.Errorf("ssh-host-keys %+v (message %q)", got.SSHHostKeys, got.Message)
+	}
+	if len(got.TrustAnchorCerts) != 1 || string(got.TrustAnchorCerts[0]) != string(ta) {
+		t.Errorf("trust-anchor-certs: %d entries (message %q)", len(got.TrustAnchorCerts), got.Message)
+	}
+}
