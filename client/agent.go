@@ -215,11 +215,6 @@ func (a *Agent) RunOnce(ctx context.Context) (*Outcome, error) {
 		if werr := st.SetLastRun(r); werr != nil {
 			a.log.Warn("recording the run", "err", werr)
 		}
-		if err == nil && out.Result == Bootstrapped {
-			if werr := st.MarkCompleted(state.Completion{Time: r.Finished, Server: out.Server, Source: out.Source}); werr != nil {
-				return out, fmt.Errorf("bootstrapped, but recording it failed: %w", werr)
-			}
-		}
 	}
 	return out, err
 }

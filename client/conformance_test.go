@@ -371,6 +371,9 @@ func TestC61_C67_RefusedInitiatedOrCompleteIsAnError(t *testing.T) {
 			if pt == conveyed.BootstrapComplete && !e.hooks.undone {
 				t.Error("C83: configuration not rolled back after a refused bootstrap-complete")
 			}
+			if c, err := e.store().Completed(); c != nil || err != nil {
+				t.Errorf("run-once record %+v (%v) after a failed bootstrap", c, err)
+			}
 			if pt == conveyed.BootstrapInitiated && len(e.hooks.Steps()) != 0 {
 				t.Errorf("steps ran after a refused bootstrap-initiated: %v", e.hooks.Steps())
 			}

@@ -133,6 +133,8 @@ type fakeHooks struct {
 	rebooted bool
 	undone   bool
 	config   []byte
+	// afterPost runs after the post-configuration script.
+	afterPost func()
 }
 
 func (h *fakeHooks) record(s string) {
@@ -185,6 +187,9 @@ func (h *fakeHooks) RunScript(ctx context.Context, name string, script []byte) (
 		step = "post"
 	}
 	h.record(step)
+	if step == "post" && h.afterPost != nil {
+		defer h.afterPost()
+	}
 	switch {
 	case h.failStep == step:
 		return &boot.ScriptResult{Status: boot.ScriptError, Output: "injected " + step + " script error"}, nil

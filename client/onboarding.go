@@ -173,18 +173,32 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 		}
 	}
 
-	// Step 7 (C69): without a state directory nothing clears SZTP, so warn.
-	if a.cfg.State == nil {
+	// Step 7 (C69): the run-once record is what turns SZTP off on this
+	// device. Without it (no state directory, or it cannot be written),
+	// SZTP remains enabled: warn the server.
+	st := a.cfg.State
+	marked := false
+	if st == nil {
 		r.send(ctx, conveyed.BootstrapWarning, "SZTP remains enabled on this device (no state directory)")
+	} else if err := st.MarkCompleted(state.Completion{Time: a.cfg.Clock.Now(), Server: r.server, Source: at.source}); err != nil {
+		a.log.Warn("recording the completed bootstrap failed; SZTP remains enabled", "err", err)
+		r.send(ctx, conveyed.BootstrapWarning, "SZTP remains enabled on this device: recording the completed bootstrap failed: "+err.Error())
+	} else {
+		marked = true
 	}
 
 	// Step 8 (C67), with the host keys and trust anchors (C66).
 	if err := r.sendInput(ctx, r.completion(ctx)); err != nil {
+		if marked {
+			if err := st.ClearCompleted(); err != nil {
+				a.log.Error("removing the run-once record of a bootstrap that was not accepted", "err", err)
+			}
+		}
 		rollback("bootstrap-complete not accepted")
 		r.send(ctx, conveyed.BootstrapError, "bootstrap-complete not accepted: "+err.Error())
 		return nil, &StepError{Report: conveyed.BootstrapError, Err: err}
 	}
-	if st := a.cfg.State; st != nil {
+	if st != nil {
 		if err := st.ClearPendingReboot(); err != nil {
 			a.log.Warn("clearing the pending reboot record", "err", err)
 		}

@@ -132,6 +132,14 @@ func (s *Store) Completed() (*Completion, error) {
 // MarkCompleted writes the completion record.
 func (s *Store) MarkCompleted(c Completion) error { return s.writeJSON(fileCompleted, c) }
 
+// ClearCompleted removes the completion record (a bootstrap-complete the
+// server did not accept).
+func (s *Store) ClearCompleted() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remove(fileCompleted)
+}
+
 // Run is the result of the last attempt.
 type Run struct {
 	Started  time.Time `json:"started"`

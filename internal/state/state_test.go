@@ -126,3 +126,25 @@ func TestNoTempFilesLeft(t *testing.T) {
 		}
 	}
 }
+
+func TestClearCompleted(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClearCompleted(); err != nil {
+		t.Fatalf("clearing an absent record: %v", err)
+	}
+	if err := s.MarkCompleted(Completion{Server: "a:443"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClearCompleted(); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Completed(); c != nil || err != nil {
+		t.Errorf("record %+v (%v) after ClearCompleted", c, err)
+	}
+	if on, _ := s.Enabled(); !on {
+		t.Error("ClearCompleted changed the enabled flag")
+	}
+}
