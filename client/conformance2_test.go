@@ -179,7 +179,11 @@ func TestC69_BootstrapWarningWhenRunOnceCannotBeRecorded(t *testing.T) {
 	s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding()})
 	cfg := e.config(s.URL)
 	// A directory where the record goes makes writing it fail.
-	e.hooks.afterPost = func() { os.Mkdir(filepath.Join(cfg.State.Dir, "completed.json"), 0o700) }
+	e.hooks.onStep = func(step string) {
+		if step == "post" {
+			os.Mkdir(filepath.Join(cfg.State.Dir, "completed.json"), 0o700)
+		}
+	}
 	out, err := e.agent(cfg).RunOnce(context.Background())
 	if err != nil {
 		t.Fatalf("RunOnce: %v", err)

@@ -530,3 +530,82 @@ func containsAll(s string, subs ...string) bool {
 	}
 	return true
 }
+
+// C64: a run cancelled in the middle of onboarding (SIGTERM) still tries
+// the terminating error report, so the server learns the device gave up
+// on it; the steps after the cancelled one do not run.
+func TestC64_CancelledOnboardingStillSendsItsErrorReport(t *testing.T) {
+	e := newEnv(t)
+	s := e.server()
+	s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding()})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.hooks.onStep = func(step string) {
+		if step == "pre" {
+			cancel()
+		}
+	}
+	e.hooks.failStep = "pre" // a script killed by the cancellation fails
+	if _, err := e.agent(e.config(s.URL)).RunOnce(ctx); err == nil {
+		t.Fatal("a cancelled run succeeded")
+	}
+	want := types(conveyed.BootstrapInitiated, conveyed.PreScriptError)
+	if got := s.ProgressTypes(); !slices.Equal(got, want) {
+		t.Errorf("reports %v, want %v", got, want)
+	}
+	if got := e.hooks.Steps(); slices.Contains(got, "config") {
+		t.Errorf("steps %v ran after the cancellation", got)
+	}
+}
+
+// C64, C75: when the device is told to stop just before it reboots into an
+// installed image, the prepared reboot is abandoned and boot-image-error
+// ends the attempt; no reboot is recorded as pending.
+func TestC64_CancelledBeforeRebootReportsBootImageError(t *testing.T) {
+	e := newEnv(t)
+	s := e.server()
+	s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding()})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.hooks.reboot = true
+	e.hooks.onStep = func(step string) {
+		if step == "image" {
+			cancel()
+		}
+	}
+	cfg := e.config(s.URL)
+	if _, err := e.agent(cfg).RunOnce(ctx); err == nil {
+		t.Fatal("a cancelled run succeeded")
+	}
+	if e.hooks.rebooted {
+		t.Error("rebooted after the cancellation")
+	}
+	want := types(conveyed.BootstrapInitiated, conveyed.BootImageError)
+	if got := s.ProgressTypes(); !slices.Equal(got, want) {
+		t.Errorf("reports %v, want %v", got, want)
+	}
+	if p, err := cfg.State.PendingReboot(); p != nil || err != nil {
+		t.Errorf("pending reboot %+v (%v) after the reboot was abandoned", p, err)
+	}
+}
+
+// C64, C75: a reboot that fails after boot-image-installed-rebooting was
+// sent ends the attempt with no second terminating report, and leaves no
+// pending reboot that would make the next run expect the new image.
+func TestC75_FailedRebootIsNotRecordedAsPending(t *testing.T) {
+	e := newEnv(t)
+	s := e.server()
+	s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding()})
+	e.hooks.reboot, e.hooks.rebootErr = true, errors.New("injected reboot failure")
+	cfg := e.config(s.URL)
+	if _, err := e.agent(cfg).RunOnce(context.Background()); err == nil || !strings.Contains(err.Error(), "injected reboot failure") {
+		t.Fatalf("error %v, want the reboot failure", err)
+	}
+	want := types(conveyed.BootstrapInitiated, conveyed.BootImageInstalledRebooting)
+	if got := s.ProgressTypes(); !slices.Equal(got, want) {
+		t.Errorf("reports %v, want %v", got, want)
+	}
+	if p, err := cfg.State.PendingReboot(); p != nil || err != nil {
+		t.Errorf("pending reboot %+v (%v) after the reboot failed", p, err)
+	}
+}

@@ -125,22 +125,26 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // fakeHooks records the onboarding steps in order and can be told to fail.
 type fakeHooks struct {
-	mu       sync.Mutex
-	steps    []string
-	failStep string // "image", "fetch", "pre", "config", "post"
-	warnStep string
-	reboot   bool
-	rebooted bool
-	undone   bool
-	config   []byte
-	// afterPost runs after the post-configuration script.
-	afterPost func()
+	mu        sync.Mutex
+	steps     []string
+	failStep  string // "image", "fetch", "pre", "config", "post"
+	warnStep  string
+	reboot    bool
+	rebootErr error // what Reboot returns
+	rebooted  bool
+	undone    bool
+	config    []byte
+	// onStep, when set, runs as each step starts (e.g. to cancel the run).
+	onStep func(step string)
 }
 
 func (h *fakeHooks) record(s string) {
 	h.mu.Lock()
 	h.steps = append(h.steps, s)
 	h.mu.Unlock()
+	if h.onStep != nil {
+		h.onStep(s)
+	}
 }
 
 func (h *fakeHooks) Steps() []string {
@@ -167,7 +171,7 @@ func (h *fakeHooks) InstallImage(ctx context.Context, img boot.Image) (*boot.Ins
 	}
 	in := &boot.Installed{Message: "installed"}
 	if h.reboot {
-		in.Reboot = func(context.Context) error { h.rebooted = true; return nil }
+		in.Reboot = func(context.Context) error { h.rebooted = true; return h.rebootErr }
 	}
 	return in, nil
 }
@@ -187,9 +191,6 @@ func (h *fakeHooks) RunScript(ctx context.Context, name string, script []byte) (
 		step = "post"
 	}
 	h.record(step)
-	if step == "post" && h.afterPost != nil {
-		defer h.afterPost()
-	}
 	switch {
 	case h.failStep == step:
 		return &boot.ScriptResult{Status: boot.ScriptError, Output: "injected " + step + " script error"}, nil

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sztp/sztp/boot"
 	"github.com/sztp/sztp/client/conveyed"
@@ -85,9 +86,23 @@ func (r *reporter) verbose(ctx context.Context, pt conveyed.ProgressType, msg st
 	}
 }
 
+// finalReportTimeout bounds a terminating report sent after the run was
+// cancelled (SIGTERM): the server still learns that the device gave up.
+const finalReportTimeout = 10 * time.Second
+
+// final sends a terminating report (C64), even when ctx was cancelled.
+func (r *reporter) final(ctx context.Context, pt conveyed.ProgressType, msg string) {
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), finalReportTimeout)
+		defer cancel()
+	}
+	r.send(ctx, pt, msg)
+}
+
 // fail sends the terminating error report and returns the step error.
 func (r *reporter) fail(ctx context.Context, pt conveyed.ProgressType, err error) error {
-	r.send(ctx, pt, err.Error())
+	r.final(ctx, pt, err.Error())
 	return &StepError{Report: pt, Err: err}
 }
 
@@ -100,8 +115,7 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 
 	// Step 1 (C60, C61).
 	if err := r.send(ctx, conveyed.BootstrapInitiated, ""); err != nil {
-		r.send(ctx, conveyed.BootstrapError, "bootstrap-initiated not accepted: "+err.Error())
-		return nil, &StepError{Report: conveyed.BootstrapError, Err: err}
+		return nil, r.fail(ctx, conveyed.BootstrapError, fmt.Errorf("bootstrap-initiated not accepted: %w", err))
 	}
 	// Step 2: parsing already happened (conveyed.Decode) before trust was
 	// established; at verbose level say so.
@@ -116,15 +130,15 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 		}
 		if res != nil && res.Reboot != nil {
 			if err := ctx.Err(); err != nil {
-				abandon(a, res)
-				return nil, err
+				at.abandon(res)
+				return nil, r.fail(ctx, conveyed.BootImageError, fmt.Errorf("stopped before rebooting into the installed image: %w", err))
 			}
 			// C75: report before rebooting; the server is not contacted again.
 			r.send(ctx, conveyed.BootImageInstalledRebooting, res.Message)
 			out.Result = Rebooting
 			a.log.Info("rebooting into the new boot image")
 			if err := res.Reboot(ctx); err != nil {
-				abandon(a, res)
+				at.abandon(res)
 				return nil, fmt.Errorf("rebooting into the new image: %w", err)
 			}
 			out.Reports = r.sent
@@ -195,8 +209,7 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 			}
 		}
 		rollback("bootstrap-complete not accepted")
-		r.send(ctx, conveyed.BootstrapError, "bootstrap-complete not accepted: "+err.Error())
-		return nil, &StepError{Report: conveyed.BootstrapError, Err: err}
+		return nil, r.fail(ctx, conveyed.BootstrapError, fmt.Errorf("bootstrap-complete not accepted: %w", err))
 	}
 	if st != nil {
 		if err := st.ClearPendingReboot(); err != nil {
@@ -232,8 +245,15 @@ func (r *reporter) completion(ctx context.Context) *conveyed.ReportProgressInput
 }
 
 // abandon undoes what an installer prepared for a reboot that will not
-// happen (e.g. a loaded kexec kernel).
-func abandon(a *Agent, in *boot.Installed) {
+// happen (e.g. a loaded kexec kernel), and forgets the pending reboot so
+// that the next run does not expect the image to be running.
+func (at *attempt) abandon(in *boot.Installed) {
+	a := at.a
+	if st := a.cfg.State; st != nil {
+		if err := st.ClearPendingReboot(); err != nil {
+			a.log.Warn("clearing the pending reboot record", "err", err)
+		}
+	}
 	if in.Abandon == nil {
 		return
 	}
