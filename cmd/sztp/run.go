@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -331,17 +332,17 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 	if err != nil {
 		return client.Config{}, noop, err
 	}
+	var scripts boot.ScriptRunner
 	release := func() { closeID() }
-	if scriptDir == "" {
-		// No state directory: scripts go to a fresh private directory
-		// (0700, an unguessable name), removed when the run ends.
-		d, err := os.MkdirTemp("", "sztp-scripts-*")
-		if err != nil {
-			closeID()
-			return client.Config{}, noop, fmt.Errorf("scripts directory: %w", err)
-		}
-		scriptDir = d
-		release = func() { closeID(); os.RemoveAll(d) }
+	if scriptDir != "" {
+		scripts = boot.NewScriptRunner(scriptDir, hookOpts)
+	} else {
+		// No state directory: scripts go to a fresh private temporary
+		// directory (0700, an unguessable name), made when the first
+		// script runs and removed when the run ends.
+		t := &tempScripts{opts: hookOpts}
+		scripts = t
+		release = func() { closeID(); t.remove() }
 	}
 	timeouts := client.Timeouts{Dial: f.connectTimeout, TLSHandshake: f.connectTimeout, ResponseHeader: f.headerTimeout, Request: f.requestTimeout}
 	cfg := client.Config{
@@ -351,7 +352,7 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		Images:              fetcher,
 		Image:               img,
 		Config:              cfgHook,
-		Scripts:             boot.NewScriptRunner(scriptDir, hookOpts),
+		Scripts:             scripts,
 		ScriptTimeout:       f.scriptTimeout,
 		State:               st,
 		Clock:               backoff.RealClock{},
@@ -371,6 +372,37 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 	}
 	log.Info("device identity", "serial-number", id.SerialNumber, "subject", id.Certificate.Subject.String(), "os-name", osName, "os-version", osVersion)
 	return cfg, release, nil
+}
+
+// tempScripts runs scripts from a temporary directory made on first use.
+type tempScripts struct {
+	opts boot.Options
+	mu   sync.Mutex
+	dir  string
+	run  boot.ScriptRunner
+}
+
+func (t *tempScripts) RunScript(ctx context.Context, name string, script []byte) (*boot.ScriptResult, error) {
+	t.mu.Lock()
+	if t.run == nil {
+		d, err := os.MkdirTemp("", "sztp-scripts-*")
+		if err != nil {
+			t.mu.Unlock()
+			return nil, fmt.Errorf("scripts directory: %w", err)
+		}
+		t.dir, t.run = d, boot.NewScriptRunner(d, t.opts)
+	}
+	run := t.run
+	t.mu.Unlock()
+	return run.RunScript(ctx, name, script)
+}
+
+func (t *tempScripts) remove() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.dir != "" {
+		os.RemoveAll(t.dir)
+	}
 }
 
 // completion reads --ssh-host-key and --trust-anchor-cert for
