@@ -55,3 +55,19 @@ func sztpProcess(t *testing.T, tmp string, args ...string) *exec.Cmd {
 	cmd.Env = append(os.Environ(), "SZTP_TEST_MAIN_ARGS="+strings.Join(args, " "), "TMPDIR="+tmp)
 	return cmd
 }
+
+// The help of the commands an operator runs says what they do, their exit
+// status and examples.
+func TestHelpAnswersTheOperatorsQuestions(t *testing.T) {
+	for _, c := range []string{"run", "get", "status", "demo", "dhcp"} {
+		out, _, code := runSztp(t, c, "--help")
+		if code != 0 {
+			t.Errorf("%s --help: exit %d", c, code)
+		}
+		for _, want := range []string{"Exit status", "Examples:", "sztp " + c} {
+			if !strings.Contains(out, want) {
+				t.Errorf("sztp %s --help lacks %q", c, want)
+			}
+		}
+	}
+}

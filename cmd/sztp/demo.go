@@ -45,18 +45,22 @@ requiring the device's client certificate and HTTP Basic auth), and runs the
 real agent with a software identity: redirect -> onboarding -> boot image
 (downloaded, SHA-256 verified, installed by the file hook) -> pre-configuration
 script -> configuration (file hook) -> post-configuration script. It prints
-every progress report the server received and a summary, and exits 0 when
-the last report is bootstrap-complete. Nothing outside the temporary
-directory is touched; it is removed at exit unless --keep.`
+every progress report the server received and a summary. Nothing outside
+the temporary directory is touched; it is removed at exit (also when
+interrupted) unless --keep.
+
+Exit status: 0 when the last progress report is bootstrap-complete; 1
+otherwise; 2 for bad flags.`
 
 func newDemoCmd() *cli.Command {
 	var keep, encrypt bool
 	var encoding string
 	cmd := &cli.Command{
-		Use:   "demo",
-		Short: "full bootstrap (redirect, image, scripts, config) against an embedded server, in a temporary directory",
-		Long:  demoLong,
-		Args:  cli.NoArgs,
+		Use:     "demo",
+		Short:   "full bootstrap (redirect, image, scripts, config) against an embedded server, in a temporary directory",
+		Long:    demoLong,
+		Example: "  sztp demo\n  sztp demo --encoding xml --encrypt --keep",
+		Args:    cli.NoArgs,
 		RunE: func(cmd *cli.Command, _ []string) error {
 			return runDemo(cmd, keep, encrypt, encoding)
 		},

@@ -131,15 +131,38 @@ exit 0 at once until 'sztp enable' re-arms the device. 'sztp disable' (or
 sztp.disable on the kernel command line) turns SZTP off.
 
 Settings: flags win over the kernel command line (sztp.<flag>=value), which
-wins over the config file (--config).`
+wins over the config file (--config).
+
+Output: the result on stdout: success, rebooting (an image hook rebooted or
+will reboot the device), disabled, or already-bootstrapped; the log (what was
+tried, and why it failed) on stderr; the progress reports sent in the state
+directory ('sztp status').
+
+Exit status: 0 for those results; 1 when a --once pass did not bootstrap
+(every source and server failed; the reasons are logged); 2 for bad flags or
+settings. Without --once, run returns only on success or a signal.`
+
+const runExample = `  # IDevID in the TPM, bootstrap servers from DHCP (what an initramfs runs)
+  sztp run
+
+  # a named server; identity from files; image and configuration to files
+  sztp run --once --bootstrap-url https://sztp.example.com:8443 \
+    --server-trust-anchor /etc/sztp/server-ca.pem --voucher-trust-anchor /etc/sztp/masa.pem \
+    --idevid-cert /etc/sztp/idevid.pem --idevid-key /etc/sztp/idevid.key \
+    --password-file /etc/sztp/password --image-hook file:/dev/sdb2,reboot \
+    --config-hook file:/etc/device/startup-config
+
+  # servers from the lease of the operating system's DHCP client
+  sztp run --once --lease-file auto --tpm tcp://127.0.0.1:2321`
 
 func newRunCmd() *cli.Command {
 	f := &runFlags{}
 	cmd := &cli.Command{
-		Use:   "run",
-		Short: "bootstrap this device (loops until success unless --once)",
-		Long:  runLong,
-		Args:  cli.NoArgs,
+		Use:     "run",
+		Short:   "bootstrap this device (loops until success unless --once)",
+		Long:    runLong,
+		Example: runExample,
+		Args:    cli.NoArgs,
 		RunE: func(cmd *cli.Command, _ []string) error {
 			l, err := loadLayers(cmd, flagNames(cmd))
 			if err != nil {

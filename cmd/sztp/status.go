@@ -23,14 +23,25 @@ type statusReport struct {
 	Journal       []state.Entry        `json:"journal"`
 }
 
+const statusLong = `Print what the state directory records: whether SZTP is enabled, whether
+the device has bootstrapped (then 'sztp run' exits 0 at once until
+'sztp enable'), the last run's result and error, a reboot into a new image
+that the next run expects, and the progress reports sent, newest last
+(--last limits them). Nothing is changed; a state directory that does not
+exist reads as the factory state (enabled, not bootstrapped).
+
+Exit status: 0; 1 when a state file cannot be read.`
+
 func newStatusCmd() *cli.Command {
 	var stateDir, cfgFile, cmdline string
 	var asJSON bool
 	var last int
 	cmd := &cli.Command{
-		Use:   "status",
-		Short: "show what the state directory says (enabled, bootstrapped, last run, progress journal)",
-		Args:  cli.NoArgs,
+		Use:     "status",
+		Short:   "show what the state directory says (enabled, bootstrapped, last run, progress journal)",
+		Long:    statusLong,
+		Example: "  sztp status\n  sztp status --state-dir /var/lib/sztp --json --last 0",
+		Args:    cli.NoArgs,
 		RunE: func(cmd *cli.Command, _ []string) error {
 			if err := applySharedLayers(cmd); err != nil {
 				return err
