@@ -147,3 +147,46 @@ func TestRunSendsHostKeysWithBootstrapComplete(t *testing.T) {
 		t.Errorf("trust-anchor-certs: %d entries (message %q)", len(got.TrustAnchorCerts), got.Message)
 	}
 }
+
+// Identity errors say what to do about them.
+func TestRunIdentityErrorsAreActionable(t *testing.T) {
+	dir := t.TempDir()
+	p, err := sztptest.NewPKI("ID-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := p.WriteFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed := filepath.Join(dir, "ed25519.key")
+	// An Ed25519 key cannot decrypt anything.
+	if err := os.WriteFile(ed, []byte("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBiAIBIPhPcsxnMHo1q4tiDXeTtlfePBrSd+OVIg+8Pf\n-----END PRIVATE KEY-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"run", "--once", "--bootstrap-url", "https://127.0.0.1:1", "--config", "", "--cmdline-file", "",
+		"--state-dir", filepath.Join(dir, "state"), "--entropy-timeout", "0s"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"no TPM there", []string{"--tpm", "unix://" + filepath.Join(dir, "no-swtpm")}, exitFailure,
+			[]string{"no-swtpm", "--idevid-cert and --idevid-key"}},
+		{"TPM and key file", []string{"--tpm", "unix://" + filepath.Join(dir, "no-swtpm"), "--idevid-cert", files["device.pem"], "--idevid-key", files["device.key"]}, exitUsage,
+			[]string{"--idevid-key", "--tpm"}},
+		{"decryption key that cannot decrypt", []string{"--idevid-cert", files["device.pem"], "--idevid-key", files["device.key"], "--decryption-key", ed}, exitUsage,
+			[]string{"--decryption-key", "ed25519"}},
+	} {
+		_, errOut, code := runSztp(t, append(append([]string(nil), base...), tc.args...)...)
+		if code != tc.code {
+			t.Errorf("%s: exit %d, want %d (%s)", tc.name, code, tc.code, errOut)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(strings.ToLower(errOut), strings.ToLower(w)) {
+				t.Errorf("%s: stderr %q lacks %q", tc.name, errOut, w)
+			}
+		}
+	}
+}
