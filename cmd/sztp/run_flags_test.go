@@ -54,26 +54,14 @@ func TestRunWithoutStateDirLeavesNothingInTmp(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("TMPDIR", tmp)
-	p, err := sztptest.NewPKI("NS-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := p.WriteFiles(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sztptest.NewServer(sztptest.Options{Certificate: p.Server.TLS(), ClientCAs: p.ClientCAs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	d := newTestDevice(t, "NS-1")
+	s := d.server
 	marker := filepath.Join(dir, "pre-ran")
 	s.SetResponse("NS-1", &sztptest.Response{Conveyed: &conveyed.ConveyedInformation{Onboarding: &conveyed.OnboardingInformation{
 		PreConfigurationScript: []byte("#!/bin/sh\necho \"$0\" > '" + marker + "'\n"),
 	}}})
-	_, errOut, code := runSztp(t, "run", "--once", "--bootstrap-url", s.URL, "--server-trust-anchor", files["ca.pem"],
-		"--idevid-cert", files["device.pem"], "--idevid-key", files["device.key"], "--state-dir", "",
-		"--config", "", "--cmdline-file", "")
+	_, errOut, code := runSztp(t, append([]string{"run", "--once", "--bootstrap-url", s.URL, "--server-trust-anchor", d.files["ca.pem"],
+		"--state-dir", "", "--config", "", "--cmdline-file", ""}, d.identity()...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -93,20 +81,8 @@ func TestRunWithoutStateDirLeavesNothingInTmp(t *testing.T) {
 // C66: --ssh-host-key (an OpenSSH .pub file, read after the scripts ran) and
 // --trust-anchor-cert (a certs-only CMS) go with bootstrap-complete.
 func TestRunSendsHostKeysWithBootstrapComplete(t *testing.T) {
-	dir := t.TempDir()
-	p, err := sztptest.NewPKI("HK-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := p.WriteFiles(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sztptest.NewServer(sztptest.Options{Certificate: p.Server.TLS(), ClientCAs: p.ClientCAs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	d := newTestDevice(t, "HK-1")
+	dir, p, s := d.dir, d.pki, d.server
 	pub, err := os.ReadFile(filepath.Join("..", "..", "client", "testdata", "ssh_host_ecdsa_key.pub"))
 	if err != nil {
 		t.Fatal(err)
@@ -125,9 +101,9 @@ func TestRunSendsHostKeysWithBootstrapComplete(t *testing.T) {
 	if err := os.WriteFile(taFile, ta, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut, code := runSztp(t, "run", "--once", "--bootstrap-url", s.URL, "--server-trust-anchor", files["ca.pem"],
-		"--idevid-cert", files["device.pem"], "--idevid-key", files["device.key"], "--state-dir", filepath.Join(dir, "state"),
-		"--ssh-host-key", keyFile, "--trust-anchor-cert", taFile, "--config", "", "--cmdline-file", "")
+	_, errOut, code := runSztp(t, append([]string{"run", "--once", "--bootstrap-url", s.URL, "--server-trust-anchor", d.files["ca.pem"],
+		"--state-dir", filepath.Join(dir, "state"), "--ssh-host-key", keyFile, "--trust-anchor-cert", taFile,
+		"--config", "", "--cmdline-file", ""}, d.identity()...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -150,15 +126,8 @@ func TestRunSendsHostKeysWithBootstrapComplete(t *testing.T) {
 
 // Identity errors say what to do about them.
 func TestRunIdentityErrorsAreActionable(t *testing.T) {
-	dir := t.TempDir()
-	p, err := sztptest.NewPKI("ID-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := p.WriteFiles(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newTestDevice(t, "ID-1")
+	dir, files := d.dir, d.files
 	ed := filepath.Join(dir, "ed25519.key")
 	// An Ed25519 key cannot decrypt anything.
 	if err := os.WriteFile(ed, []byte("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBiAIBIPhPcsxnMHo1q4tiDXeTtlfePBrSd+OVIg+8Pf\n-----END PRIVATE KEY-----\n"), 0o600); err != nil {
