@@ -71,3 +71,14 @@ func TestHelpAnswersTheOperatorsQuestions(t *testing.T) {
 		}
 	}
 }
+
+// An unknown --log-level is a usage error, not silently "info".
+func TestLogLevelIsValidated(t *testing.T) {
+	_, errOut, code := runSztp(t, "status", "--log-level", "verbose", "--state-dir", t.TempDir(), "--config", "", "--cmdline-file", "")
+	if code != exitUsage || !strings.Contains(errOut, "verbose") {
+		t.Errorf("exit %d, stderr %q; want exit 2 naming the level", code, errOut)
+	}
+	if _, errOut, code := runSztp(t, "status", "--log-level", "DEBUG", "--state-dir", t.TempDir(), "--config", "", "--cmdline-file", ""); code != 0 {
+		t.Errorf("--log-level DEBUG: exit %d: %s", code, errOut)
+	}
+}
