@@ -190,7 +190,11 @@ func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, no
 		return at.redirect(ctx, ci.Redirect, depth)
 	case ci.Onboarding != nil:
 		if !at.trustState {
-			return nil, ErrUntrustedOnboarding
+			why := "it is not signed data, and it did not come from a bootstrap server"
+			if conn != nil {
+				why = "it is not signed data, and the server was contacted provisionally (its certificate was not authenticated to a server trust anchor, or it was learned from an untrusted source)"
+			}
+			return nil, fmt.Errorf("%w: %s", ErrUntrustedOnboarding, why)
 		}
 		return at.onboard(ctx, conn, level, ci.Onboarding, res.Signed)
 	}

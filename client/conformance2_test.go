@@ -72,8 +72,9 @@ func TestC90_DHCPServersAreProvisional(t *testing.T) {
 	s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding()})
 	cfg := e.config()
 	cfg.Sources = []client.Source{client.URLSource{Label: "dhcp", URLs: []string{s.URL}, Mode: client.Provisional}}
-	if _, err := e.agent(cfg).RunOnce(context.Background()); !errors.Is(err, client.ErrUntrustedOnboarding) {
-		t.Fatalf("error %v, want ErrUntrustedOnboarding", err)
+	_, err := e.agent(cfg).RunOnce(context.Background())
+	if !errors.Is(err, client.ErrUntrustedOnboarding) || !strings.Contains(err.Error(), "contacted provisionally") {
+		t.Fatalf("error %v, want ErrUntrustedOnboarding saying why", err)
 	}
 	if r := s.Requests(); len(r) != 1 || !r[0].GBD.SignedDataPreferred {
 		t.Errorf("requests %+v", r)
