@@ -22,6 +22,9 @@ var (
 	ErrUntrustedOnboarding = errors.New("onboarding information from an untrusted source is not acted on")
 	// ErrRejected: the bootstrapping data did not validate (C16).
 	ErrRejected = errors.New("bootstrapping data rejected")
+	// ErrTooManyConnections: one candidate, through its redirects, made
+	// Config.MaxConnections connections without a bootstrap.
+	ErrTooManyConnections = errors.New("too many bootstrap server connections for one source (redirect loop?)")
 )
 
 // attempt is the per-source state of the recursive algorithm (digest 10:
@@ -30,6 +33,8 @@ type attempt struct {
 	a          *Agent
 	source     string
 	trustState bool
+	// connections counts the servers dialled, redirects included.
+	connections int
 }
 
 func (at *attempt) candidate(ctx context.Context, c Candidate) (*Outcome, error) {
@@ -85,6 +90,10 @@ func (at *attempt) server(ctx context.Context, base *url.URL, mode TLSMode, anch
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if at.connections >= a.cfg.MaxConnections {
+			return nil, fmt.Errorf("%w (%d)", ErrTooManyConnections, a.cfg.MaxConnections)
+		}
+		at.connections++
 		conn, err := Dial(ctx, base, addr, ConnConfig{
 			Identity: a.cfg.Identity, Mode: mode, Anchors: anchors, Password: a.cfg.Password,
 			Encoding: a.cfg.Encoding, MaxSize: a.cfg.MaxResponseSize, Timeouts: a.cfg.Timeouts, Logger: a.log,
@@ -253,6 +262,9 @@ func (at *attempt) redirect(ctx context.Context, ri *conveyed.RedirectInformatio
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if errors.Is(err, ErrTooManyConnections) {
+			return nil, err
 		}
 		a.log.Warn("redirect target failed; trying the next", "server", base.Host, "err", err)
 		errs = append(errs, fmt.Errorf("%s: %w", base.Host, err))

@@ -609,3 +609,32 @@ func TestC75_FailedRebootIsNotRecordedAsPending(t *testing.T) {
 		t.Errorf("pending reboot %+v (%v) after the reboot failed", p, err)
 	}
 }
+
+// Never hang: redirect servers that keep redirecting to each other in
+// lists of several entries would make the depth limit (C19) allow an
+// exponential number of connections (3 entries, 5 levels: 363). The agent
+// gives up on the candidate after MaxConnections and goes on.
+func TestRedirectFanOutIsBounded(t *testing.T) {
+	e := newEnv(t)
+	var servers []*sztptest.Server
+	for _, ip := range []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"} {
+		servers = append(servers, e.server(onIP(ip)))
+	}
+	for _, s := range servers {
+		s.SetResponse(testSerial, &sztptest.Response{Conveyed: redirectTo(servers...)})
+	}
+	cfg := e.config(servers[0].URL)
+	cfg.MaxRedirectDepth = 5
+	cfg.MaxConnections = 20
+	_, err := e.agent(cfg).RunOnce(context.Background())
+	if !errors.Is(err, client.ErrTooManyConnections) {
+		t.Errorf("error %v, want ErrTooManyConnections", err)
+	}
+	n := 0
+	for _, s := range servers {
+		n += countRPC(s, "get-bootstrapping-data")
+	}
+	if n > 20 {
+		t.Errorf("%d get-bootstrapping-data requests, want at most 20", n)
+	}
+}
