@@ -94,10 +94,7 @@ func (at *attempt) server(ctx context.Context, base *url.URL, mode TLSMode, anch
 			return nil, fmt.Errorf("%w (%d)", ErrTooManyConnections, a.cfg.MaxConnections)
 		}
 		at.connections++
-		conn, err := Dial(ctx, base, addr, ConnConfig{
-			Identity: a.cfg.Identity, Mode: mode, Anchors: anchors, Password: a.cfg.Password,
-			Encoding: a.cfg.Encoding, MaxSize: a.cfg.MaxResponseSize, Timeouts: a.cfg.Timeouts, Logger: a.log,
-		})
+		conn, err := a.dial(ctx, base, addr, mode, anchors)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -119,15 +116,20 @@ func (at *attempt) server(ctx context.Context, base *url.URL, mode TLSMode, anch
 			continue
 		}
 		// C46: an address returned data; process it and skip the others.
-		res, err := at.data(ctx, conn, trust.Artifacts{
-			ConveyedInformation: out.ConveyedInformation,
-			OwnerCertificate:    out.OwnerCertificate,
-			OwnershipVoucher:    out.OwnershipVoucher,
-		}, in.Nonce, out.ReportingLevel, depth)
+		res, err := at.data(ctx, conn, artifactsOf(out), in.Nonce, out.ReportingLevel, depth)
 		conn.Close()
 		return res, err
 	}
 	return nil, errors.Join(errs...)
+}
+
+// dial connects to one address of a bootstrap server with the agent's
+// identity, credentials, encoding and limits.
+func (a *Agent) dial(ctx context.Context, base *url.URL, addr string, mode TLSMode, anchors []*x509.Certificate) (*Conn, error) {
+	return Dial(ctx, base, addr, ConnConfig{
+		Identity: a.cfg.Identity, Mode: mode, Anchors: anchors, Password: a.cfg.Password,
+		Encoding: a.cfg.Encoding, MaxSize: a.cfg.MaxResponseSize, Timeouts: a.cfg.Timeouts, Logger: a.log,
+	})
 }
 
 // input builds the get-bootstrapping-data input: an untrusted server gets
@@ -150,19 +152,7 @@ func (at *attempt) input(conn *Conn) (*conveyed.GetBootstrappingDataInput, error
 // did not come from a bootstrap server.
 func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, nonce []byte, level conveyed.ReportingLevel, depth int) (*Outcome, error) {
 	a := at.a
-	id := a.cfg.Identity
-	res, err := a.cfg.Open(art, trust.Options{
-		VoucherAnchors: a.cfg.VoucherTrustAnchors,
-		SerialNumber:   id.SerialNumber,
-		IDevID:         id.Certificate,
-		Nonce:          nonce,
-		Decrypter:      id.Decrypter,
-		ECDH:           id.ECDH,
-		Now:            a.cfg.Clock.Now,
-		ClockUntrusted: a.cfg.ClockUntrusted,
-		Assertions:     a.cfg.Assertions,
-		Logger:         a.log,
-	})
+	res, err := a.open(art, nonce)
 	if err != nil {
 		// C16: signed data that fails validation sets trust-state FALSE,
 		// even over a trusted connection, and is not acted on.
@@ -208,6 +198,28 @@ func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, no
 		return at.onboard(ctx, conn, level, ci.Onboarding, res.Signed)
 	}
 	return nil, errors.New("conveyed information is neither redirect nor onboarding information")
+}
+
+func artifactsOf(out *conveyed.GetBootstrappingDataOutput) trust.Artifacts {
+	return trust.Artifacts{ConveyedInformation: out.ConveyedInformation, OwnerCertificate: out.OwnerCertificate, OwnershipVoucher: out.OwnershipVoucher}
+}
+
+// open decrypts and validates artifacts with the device's keys and anchors;
+// nonce is the one the request sent (nil for data not from a server).
+func (a *Agent) open(art trust.Artifacts, nonce []byte) (*trust.Result, error) {
+	id := a.cfg.Identity
+	return a.cfg.Open(art, trust.Options{
+		VoucherAnchors: a.cfg.VoucherTrustAnchors,
+		SerialNumber:   id.SerialNumber,
+		IDevID:         id.Certificate,
+		Nonce:          nonce,
+		Decrypter:      id.Decrypter,
+		ECDH:           id.ECDH,
+		Now:            a.cfg.Clock.Now,
+		ClockUntrusted: a.cfg.ClockUntrusted,
+		Assertions:     a.cfg.Assertions,
+		Logger:         a.log,
+	})
 }
 
 func contentEncoding(res *trust.Result) (conveyed.Encoding, error) {
