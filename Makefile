@@ -35,6 +35,7 @@ unit:
 
 ## test: everything: vet, unit, integration (swtpm, dnsmasq, openssl, QEMU)
 test: deps fmt-check vet build
+	e2e/fetch-kernel >/dev/null
 	$(GOFLAGS_STATIC) $(GO) test -count=1 -timeout 40m ./...
 	@# the TPM reference simulator (cgo; never linked into the static agent)
 	CGO_ENABLED=1 $(GO) test -count=1 -run Simulator ./tpm/
@@ -59,3 +60,51 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+# ---- images, end-to-end test, release binaries, installation (issue 7) ----
+
+.PHONY: initramfs e2e dist install
+
+## initramfs: u-root initramfs with `sztp run` as uinit, at INITRAMFS.
+##   Bake trust anchors and a config file in with SERVER_TRUST_ANCHOR=F,
+##   VOUCHER_TRUST_ANCHOR=F, SZTP_CONFIG=F (-> /etc/sztp/config.yaml);
+##   the kernel command line (sztp.url=, sztp.tpm=, sztp.<flag>=) does the rest.
+INITRAMFS ?= bin/initramfs.cpio
+INITRAMFS_ARCH ?= amd64
+initramfs:
+	e2e/build-initramfs -o $(INITRAMFS) --arch $(INITRAMFS_ARCH) \
+	  $(if $(SERVER_TRUST_ANCHOR),--server-trust-anchor $(SERVER_TRUST_ANCHOR)) \
+	  $(if $(VOUCHER_TRUST_ANCHOR),--voucher-trust-anchor $(VOUCHER_TRUST_ANCHOR)) \
+	  $(if $(SZTP_CONFIG),--file $(SZTP_CONFIG):etc/sztp/config.yaml)
+
+## e2e: the QEMU end-to-end tests (root; DHCP option 143, vTPM, kexec), verbose
+e2e: deps
+	$(GO) test -count=1 -v -timeout 20m ./e2e/...
+
+## dist: static linux/amd64 and linux/arm64 binaries, sizes, SHA256SUMS in DIST
+DIST ?= dist
+DIST_BUDGET_amd64 := 8388608
+DIST_BUDGET_arm64 := 7864320
+dist:
+	@mkdir -p $(DIST)
+	@set -e; for arch in amd64 arm64; do \
+	  out=$(DIST)/sztp-linux-$$arch; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags='$(LDFLAGS)' -o $$out ./cmd/sztp; \
+	  file $$out | grep -q 'statically linked' || { echo "$$out is not statically linked" >&2; exit 1; }; \
+	  size=$$(stat -c %s $$out); budget=$$( [ $$arch = amd64 ] && echo $(DIST_BUDGET_amd64) || echo $(DIST_BUDGET_arm64) ); \
+	  xz=$$(xz -9e --check=crc32 -c $$out | wc -c); \
+	  printf '%s: %d bytes (%s MiB; xz %s MiB; budget %s MiB)\n' $$out $$size \
+	    $$(awk -v s=$$size 'BEGIN{printf "%.2f", s/1048576}') $$(awk -v s=$$xz 'BEGIN{printf "%.2f", s/1048576}') \
+	    $$(awk -v s=$$budget 'BEGIN{printf "%.1f", s/1048576}'); \
+	  [ $$size -le $$budget ] || { echo "$$out is over its budget" >&2; exit 1; }; \
+	done
+	cd $(DIST) && sha256sum sztp-linux-amd64 sztp-linux-arm64 > SHA256SUMS && cat SHA256SUMS
+
+## install: the binary and the systemd unit under DESTDIR/PREFIX
+BINDIR ?= $(PREFIX)/bin
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/sztp
+	@mkdir -p $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/sztp.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/sztp.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/sztp.service

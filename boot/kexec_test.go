@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"github.com/sztp/sztp/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -325,11 +326,12 @@ func TestKexecRealKernelDryRun(t *testing.T) {
 	fetched, _ := filepath.Glob("../e2e/work/kernel/vmlinuz*")
 	kernels = append(kernels, fetched...)
 	if len(kernels) == 0 {
-		t.Skip("no /boot/vmlinuz-* or e2e/work/kernel/vmlinuz on this machine (synthetic kernels are covered above)")
+		// make test runs e2e/fetch-kernel first.
+		testenv.Unavailable(t, "a real kernel: /boot/vmlinuz-* or e2e/work/kernel/vmlinuz (e2e/fetch-kernel)")
 	}
 	h := &kexecHook{opts: Options{DryRun: true, WorkDir: t.TempDir()}, goarch: "amd64"}
 	if _, err := os.ReadFile(kernels[0]); err != nil {
-		t.Skipf("cannot read %s: %v", kernels[0], err)
+		testenv.Unavailable(t, "a readable kernel: "+err.Error())
 	}
 	got, err := h.InstallImage(context.Background(), Image{Path: kernels[0]})
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 // always 32 bytes.
 func ParseSHA256(s string) ([]byte, error) {
 	v := strings.TrimSpace(s)
-	if len(v) > 8 && strings.EqualFold(v[:8], "sha-256:") {
+	if len(v) >= 8 && strings.EqualFold(v[:8], "sha-256:") {
 		v = v[8:]
 	}
 	if i := strings.IndexByte(v, ':'); i > 2 {
@@ -37,19 +37,6 @@ func ParseSHA256(s string) ([]byte, error) {
 		return nil, fmt.Errorf("hash %q: %d octets, a sha-256 has %d", s, len(b), sha256.Size)
 	}
 	return b, nil
-}
-
-// FormatSHA256 writes a hash the way image-verification does: lowercase
-// colon-separated octets.
-func FormatSHA256(b []byte) string {
-	var sb strings.Builder
-	for i, c := range b {
-		if i > 0 {
-			sb.WriteByte(':')
-		}
-		fmt.Fprintf(&sb, "%02x", c)
-	}
-	return sb.String()
 }
 
 // MismatchError says the bytes downloaded from URI do not hash to any of

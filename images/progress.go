@@ -102,7 +102,9 @@ func (b *Bar) line(done, total int64, el time.Duration) string {
 		return fmt.Sprintf("%s%s", human(done), rate)
 	}
 	const width = 30
-	fill := int(done * width / total)
+	// A body may run past the declared length (the fetch then fails on the
+	// mismatch); the bar stays full rather than overflowing.
+	fill := int(min(done, total) * width / total)
 	return fmt.Sprintf("[%s%s] %3d%% %s/%s%s", strings.Repeat("=", fill), strings.Repeat(" ", width-fill),
 		done*100/total, human(done), human(total), rate)
 }

@@ -68,3 +68,15 @@ func TestBar(t *testing.T) {
 		t.Errorf("final line %q, want %q", last, want)
 	}
 }
+
+// TestBarPastTotal: a server whose body runs past the length it declared
+// (a chunked 206 with a wrong Content-Range) must not crash the bar; the
+// fetch itself fails on the length mismatch.
+func TestBarPastTotal(t *testing.T) {
+	var buf bytes.Buffer
+	b := NewBar(&buf)
+	b.Update("u", 3<<20, 2<<20)
+	if !strings.Contains(buf.String(), "["+strings.Repeat("=", 30)+"]") {
+		t.Errorf("bar past the total drew %q, want a full bar", buf.String())
+	}
+}

@@ -71,7 +71,16 @@ func TrustAnchorPool(der []byte) (*x509.CertPool, error) {
 // lowestOfChain returns the certificate of certs that issued no other
 // certificate of certs, when exactly one such exists; else the last one.
 func lowestOfChain(certs []*x509.Certificate) *x509.Certificate {
-	var lowest []*x509.Certificate
+	if lowest := issuedNone(certs); len(lowest) == 1 {
+		return lowest[0]
+	}
+	return certs[len(certs)-1]
+}
+
+// issuedNone returns, in order, the certificates of certs that issued no
+// other certificate of certs: the bottom of each chain in a bag.
+func issuedNone(certs []*x509.Certificate) []*x509.Certificate {
+	var bottom []*x509.Certificate
 	for _, c := range certs {
 		issued := false
 		for _, d := range certs {
@@ -81,11 +90,8 @@ func lowestOfChain(certs []*x509.Certificate) *x509.Certificate {
 			}
 		}
 		if !issued {
-			lowest = append(lowest, c)
+			bottom = append(bottom, c)
 		}
 	}
-	if len(lowest) == 1 {
-		return lowest[0]
-	}
-	return certs[len(certs)-1]
+	return bottom
 }

@@ -20,7 +20,10 @@
 // transport (PKCS#1 v1.5, OAEP) through a crypto.Decrypter, and
 // ephemeral-static ECDH (RFC 5753, X9.63 KDF over SHA-1/224/256/384/512, AES
 // key wrap) through ECDHKey, which a TPM can implement; content encryption is
-// AES-CBC (EnvelopedData) or AES-GCM (AuthEnvelopedData, RFC 5083).
+// AES-CBC (EnvelopedData) or AES-GCM (AuthEnvelopedData, RFC 5083). A
+// PKCS#1 v1.5 key transport that fails yields a random key (SessionKeyLen),
+// and every wrong key fails the same way when the content is decrypted, so
+// errors are no padding oracle.
 //
 // # Clock
 //
@@ -35,7 +38,9 @@
 // When the voucher says domain-cert-revocation-checks true, every
 // certificate of the owner chain below the pinned-domain-cert needs a
 // fresh CRL from its issuer, stapled in the owner-certificate or voucher
-// CMS. CRL distribution points and OCSP are not fetched: without a
+// CMS, that covers it: delta, indirect and partitioned CRLs (RFC 5280
+// 5.2.4, 5.2.5) and CRLs with unknown critical extensions are not status,
+// though a listing on any fresh CRL of the issuer revokes. CRL distribution points and OCSP are not fetched: without a
 // stapled CRL the owner certificate is rejected.
 //
 // # Redirect trust anchors

@@ -1,6 +1,7 @@
 package trust
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
@@ -150,16 +151,16 @@ func decryptEnvelope(outer asn1.ObjectIdentifier, der []byte, opts *Options) (as
 	if err != nil {
 		return nil, nil, err
 	}
-	cek, err := recoverCEK(recips.Bytes, keyLen, opts)
+	var decrypt func(cek []byte) ([]byte, error)
+	if auth {
+		decrypt, err = gcmDecrypter(eci.ContentEncryptionAlgorithm, ciphertext, mac, aad)
+	} else {
+		decrypt, err = cbcDecrypter(eci.ContentEncryptionAlgorithm, ciphertext, eci.ContentType)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	var plain []byte
-	if auth {
-		plain, err = decryptGCM(cek, eci.ContentEncryptionAlgorithm, ciphertext, mac, aad)
-	} else {
-		plain, err = decryptCBC(cek, eci.ContentEncryptionAlgorithm, ciphertext)
-	}
+	plain, err := openRecipients(recips.Bytes, keyLen, opts, decrypt)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -198,33 +199,53 @@ func contentKeyLen(alg asn1.ObjectIdentifier, auth bool) (int, error) {
 	return 0, fmt.Errorf("content encryption algorithm %v is not supported; expected %s", alg, want)
 }
 
-func decryptCBC(key []byte, alg pkix.AlgorithmIdentifier, ct []byte) ([]byte, error) {
+// cbcDecrypter checks the AES-CBC parameters and returns the function that
+// decrypts the content with a content-encryption key. Whatever goes wrong
+// with a key gives one error: a padding error must not be told apart from
+// the rest (with PKCS#1 v1.5 key transport a wrong key is a random one, see
+// keyTransport). CBC has no integrity, so a plaintext that cannot be any
+// SZTP content (a DER value, a JSON object or an XML document) counts as a
+// wrong key too: a random key passes the padding check once in 256 tries.
+func cbcDecrypter(alg pkix.AlgorithmIdentifier, ct []byte, innerType asn1.ObjectIdentifier) (func([]byte) ([]byte, error), error) {
 	var iv []byte
 	if rest, err := asn1.Unmarshal(alg.Parameters.FullBytes, &iv); err != nil || len(rest) != 0 || len(iv) != aes.BlockSize {
 		return nil, errors.New("AES-CBC parameters are not a 16-octet IV")
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
 	if len(ct) == 0 || len(ct)%aes.BlockSize != 0 {
 		return nil, fmt.Errorf("AES-CBC ciphertext of %d octets is not a whole number of blocks", len(ct))
 	}
-	out := make([]byte, len(ct))
-	cipher.NewCBCDecrypter(block, iv).CryptBlocks(out, ct)
-	pad := int(out[len(out)-1])
-	if pad == 0 || pad > aes.BlockSize {
-		return nil, errors.New("AES-CBC padding is wrong (wrong key or damaged ciphertext)")
-	}
-	for _, b := range out[len(out)-pad:] {
-		if int(b) != pad {
-			return nil, errors.New("AES-CBC padding is wrong (wrong key or damaged ciphertext)")
+	return func(key []byte) ([]byte, error) {
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, err
 		}
-	}
-	return out[:len(out)-pad], nil
+		out := make([]byte, len(ct))
+		cipher.NewCBCDecrypter(block, iv).CryptBlocks(out, ct)
+		pad := int(out[len(out)-1])
+		good := pad > 0 && pad <= aes.BlockSize
+		for i := 1; good && i <= pad; i++ {
+			good = int(out[len(out)-i]) == pad
+		}
+		if !good || !plausible(out[:len(out)-pad]) {
+			return nil, errWrongKey
+		}
+		return out[:len(out)-pad], nil
+	}, nil
 }
 
-func decryptGCM(key []byte, alg pkix.AlgorithmIdentifier, ct, mac, aad []byte) ([]byte, error) {
+// errWrongKey is the one error of content decryption with a wrong key.
+var errWrongKey = errors.New("the content does not decrypt with the recovered key")
+
+// plausible reports whether a decrypted plaintext can be SZTP content: a
+// DER value (ContentInfo, SignedData), or a JSON or XML document.
+func plausible(b []byte) bool {
+	b = bytes.TrimLeft(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")), " \t\r\n")
+	return len(b) > 0 && (b[0] == 0x30 || b[0] == '{' || b[0] == '<')
+}
+
+// gcmDecrypter checks the AES-GCM parameters and returns the function that
+// decrypts and authenticates the content with a content-encryption key.
+func gcmDecrypter(alg pkix.AlgorithmIdentifier, ct, mac, aad []byte) (func([]byte) ([]byte, error), error) {
 	var p gcmParameters
 	if rest, err := asn1.Unmarshal(alg.Parameters.FullBytes, &p); err != nil || len(rest) != 0 {
 		return nil, errors.New("AES-GCM parameters are malformed")
@@ -235,25 +256,38 @@ func decryptGCM(key []byte, alg pkix.AlgorithmIdentifier, ct, mac, aad []byte) (
 	if len(p.Nonce) != 12 {
 		return nil, fmt.Errorf("AES-GCM nonce of %d octets is not supported (want 12)", len(p.Nonce))
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	g, err := cipher.NewGCMWithTagSize(block, len(mac))
-	if err != nil {
-		return nil, err
-	}
-	plain, err := g.Open(nil, p.Nonce, append(append([]byte{}, ct...), mac...), aad)
-	if err != nil {
-		return nil, errors.New("AES-GCM authentication failed (wrong key or altered ciphertext)")
-	}
-	return plain, nil
+	sealed := append(append([]byte{}, ct...), mac...)
+	return func(key []byte) ([]byte, error) {
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, err
+		}
+		g, err := cipher.NewGCMWithTagSize(block, len(mac))
+		if err != nil {
+			return nil, err
+		}
+		plain, err := g.Open(nil, p.Nonce, sealed, aad)
+		if err != nil {
+			return nil, errWrongKey
+		}
+		return plain, nil
+	}, nil
 }
 
-// recoverCEK tries every recipient the device's keys can open and returns
-// the first content-encryption key recovered.
-func recoverCEK(set []byte, keyLen int, opts *Options) ([]byte, error) {
+// openRecipients tries every recipient the device's keys can open, in
+// order, and returns the content decrypted with the first key that works.
+func openRecipients(set []byte, keyLen int, opts *Options, decrypt func([]byte) ([]byte, error)) ([]byte, error) {
 	var tried []string
+	try := func(who string, cek []byte, err error) []byte {
+		if err == nil {
+			var plain []byte
+			if plain, err = decrypt(cek); err == nil {
+				return plain
+			}
+		}
+		tried = append(tried, fmt.Sprintf("%s: %v", who, err))
+		return nil
+	}
 	for len(set) > 0 {
 		var ri asn1.RawValue
 		rest, err := asn1.Unmarshal(set, &ri)
@@ -272,10 +306,9 @@ func recoverCEK(set []byte, keyLen int, opts *Options) ([]byte, error) {
 				continue
 			}
 			cek, err := keyTransport(kt, keyLen, opts.Decrypter)
-			if err == nil {
-				return cek, nil
+			if plain := try("key transport to "+describeSID(kt.RID), cek, err); plain != nil {
+				return plain, nil
 			}
-			tried = append(tried, fmt.Sprintf("key transport to %s: %v", describeSID(kt.RID), err))
 		case ri.Class == asn1.ClassContextSpecific && ri.Tag == 1:
 			var ka keyAgreeRecipientInfo
 			if _, err := asn1.Unmarshal(append([]byte{0x30}, ri.FullBytes[1:]...), &ka); err != nil {
@@ -286,10 +319,9 @@ func recoverCEK(set []byte, keyLen int, opts *Options) ([]byte, error) {
 				continue
 			}
 			cek, err := keyAgreement(ka, keyLen, opts.ECDH)
-			if err == nil {
-				return cek, nil
+			if plain := try("key agreement", cek, err); plain != nil {
+				return plain, nil
 			}
-			tried = append(tried, fmt.Sprintf("key agreement: %v", err))
 		default:
 			tried = append(tried, fmt.Sprintf("unsupported RecipientInfo [%d]", ri.Tag))
 		}
@@ -297,7 +329,7 @@ func recoverCEK(set []byte, keyLen int, opts *Options) ([]byte, error) {
 	if len(tried) == 0 {
 		return nil, errors.New("no RecipientInfo")
 	}
-	return nil, fmt.Errorf("not encrypted to this device's key (%s)", strings.Join(tried, "; "))
+	return nil, fmt.Errorf("not encrypted to this device's key, or the content was altered (%s)", strings.Join(tried, "; "))
 }
 
 func keyTransport(kt keyTransRecipientInfo, keyLen int, d crypto.Decrypter) ([]byte, error) {
@@ -307,7 +339,11 @@ func keyTransport(kt keyTransRecipientInfo, keyLen int, d crypto.Decrypter) ([]b
 	var opts crypto.DecrypterOpts
 	switch alg := kt.KeyEncryptionAlgorithm; {
 	case alg.Algorithm.Equal(oidRSAEncryption):
-		opts = &rsa.PKCS1v15DecryptOptions{}
+		// With SessionKeyLen a bad padding or a wrong key length yields a
+		// random key instead of an error (in constant time for rsa keys; the
+		// tpm Decrypter does the same), so the content decryption fails the
+		// same way whatever was wrong: no Bleichenbacher oracle.
+		opts = &rsa.PKCS1v15DecryptOptions{SessionKeyLen: keyLen}
 	case alg.Algorithm.Equal(OIDRSAESOAEP):
 		var p rsaesOAEPParams
 		if len(alg.Parameters.FullBytes) != 0 && !isNull(alg.Parameters) {
@@ -434,7 +470,7 @@ func keyAgreement(ka keyAgreeRecipientInfo, keyLen int, key ECDHKey) ([]byte, er
 	kek := X963KDF(h, z, sharedInfo, kekLen)
 	var errs []string
 	for _, rek := range ka.RecipientEncryptedKeys {
-		cek, err := AESKeyUnwrap(kek, rek.EncryptedKey)
+		cek, err := aesKeyUnwrap(kek, rek.EncryptedKey)
 		if err != nil {
 			errs = append(errs, err.Error())
 			continue
@@ -476,8 +512,8 @@ func X963KDF(h crypto.Hash, z, sharedInfo []byte, n int) []byte {
 
 var keyWrapIV = []byte{0xa6, 0xa6, 0xa6, 0xa6, 0xa6, 0xa6, 0xa6, 0xa6}
 
-// AESKeyUnwrap is the RFC 3394 AES key unwrap.
-func AESKeyUnwrap(kek, wrapped []byte) ([]byte, error) {
+// aesKeyUnwrap is the RFC 3394 AES key unwrap.
+func aesKeyUnwrap(kek, wrapped []byte) ([]byte, error) {
 	if len(wrapped) < 24 || len(wrapped)%8 != 0 {
 		return nil, fmt.Errorf("wrapped key of %d octets is malformed", len(wrapped))
 	}

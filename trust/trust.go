@@ -50,7 +50,10 @@ type Options struct {
 	// Nonce is the nonce sent in this request (nil when none was sent).
 	Nonce []byte
 	// Decrypter and ECDH decrypt EnvelopedData (either may be nil).
-	// Decrypter must hold an RSA key (key transport, PKCS#1 v1.5 or OAEP).
+	// Decrypter must hold an RSA key (key transport, PKCS#1 v1.5 or OAEP),
+	// and honour rsa.PKCS1v15DecryptOptions.SessionKeyLen (a random key,
+	// not an error, on a bad padding: *rsa.PrivateKey and tpm.Decrypter do),
+	// so that decryption errors are no padding oracle.
 	Decrypter crypto.Decrypter
 	ECDH      ECDHKey
 	// Now returns the current time; nil means time.Now.

@@ -203,17 +203,8 @@ func (val *validation) ownerCertificate() error {
 // leafOf picks the owner certificate from the certs-only bag: the first
 // certificate that issued none of the others.
 func leafOf(certs []*x509.Certificate) *x509.Certificate {
-	for _, c := range certs {
-		issuer := false
-		for _, d := range certs {
-			if c != d && bytes.Equal(d.RawIssuer, c.RawSubject) && d.CheckSignatureFrom(c) == nil {
-				issuer = true
-				break
-			}
-		}
-		if !issuer {
-			return c
-		}
+	if bottom := issuedNone(certs); len(bottom) > 0 {
+		return bottom[0]
 	}
 	return certs[0]
 }
@@ -257,8 +248,12 @@ type revokedError struct{ msg string }
 
 func (e *revokedError) Error() string { return e.msg }
 
+// checkRevocation looks at every CRL of issuer: the certificate is revoked
+// when any valid one lists it, and has fresh status when at least one
+// valid one exists.
 func (val *validation) checkRevocation(cert, issuer *x509.Certificate, crls []*x509.RevocationList) error {
 	var stale error
+	fresh := false
 	for _, crl := range crls {
 		if !bytes.Equal(crl.RawIssuer, issuer.RawSubject) {
 			continue
@@ -277,17 +272,80 @@ func (val *validation) checkRevocation(cert, issuer *x509.Certificate, crls []*x
 				continue
 			}
 		}
+		// A listing on any fresh CRL of the issuer revokes, a partial or
+		// delta one too; only a CRL that covers cert is status for it.
 		for _, e := range crl.RevokedCertificateEntries {
-			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 && e.ReasonCode != reasonRemoveFromCRL {
 				return &revokedError{fmt.Sprintf("certificate %q (serial %s) is revoked since %s", cert.Subject, cert.SerialNumber, e.RevocationTime.Format(time.RFC3339))}
 			}
 		}
+		if why := crlScope(crl, cert); why != "" {
+			stale = fmt.Errorf("CRL from %q does not cover %q: %s", issuer.Subject, cert.Subject, why)
+			continue
+		}
+		fresh = true
+	}
+	if fresh {
 		return nil
 	}
 	if stale != nil {
 		return fmt.Errorf("no fresh revocation status for %q: %w", cert.Subject, stale)
 	}
 	return fmt.Errorf("no fresh revocation status for %q: no CRL from %q in the owner-certificate or voucher CMS, and domain-cert-revocation-checks is true", cert.Subject, issuer.Subject)
+}
+
+// reasonRemoveFromCRL is the CRLReason of a delta CRL entry that lifts a
+// hold (RFC 5280 5.3.1): not a revocation.
+const reasonRemoveFromCRL = 8
+
+var (
+	oidExtCRLNumber                = asn1.ObjectIdentifier{2, 5, 29, 20}
+	oidExtDeltaCRLIndicator        = asn1.ObjectIdentifier{2, 5, 29, 27}
+	oidExtIssuingDistributionPoint = asn1.ObjectIdentifier{2, 5, 29, 28}
+)
+
+// issuingDistributionPoint is the RFC 5280 5.2.5 CRL extension.
+type issuingDistributionPoint struct {
+	DistributionPoint          asn1.RawValue  `asn1:"optional,tag:0"`
+	OnlyContainsUserCerts      bool           `asn1:"optional,tag:1"`
+	OnlyContainsCACerts        bool           `asn1:"optional,tag:2"`
+	OnlySomeReasons            asn1.BitString `asn1:"optional,tag:3"`
+	IndirectCRL                bool           `asn1:"optional,tag:4"`
+	OnlyContainsAttributeCerts bool           `asn1:"optional,tag:5"`
+}
+
+// crlScope says why crl cannot give the status of cert, or "" when it
+// can: a delta CRL, a CRL partitioned away from cert (RFC 5280 5.2.5), or
+// one with a critical extension this package does not know. Go's parser
+// accepts all of them, and taking one for a complete CRL would let a
+// stapled partial CRL hide a revocation.
+func crlScope(crl *x509.RevocationList, cert *x509.Certificate) string {
+	for _, ext := range crl.Extensions {
+		switch {
+		case ext.Id.Equal(oidExtDeltaCRLIndicator):
+			return "it is a delta CRL"
+		case ext.Id.Equal(oidExtIssuingDistributionPoint):
+			var idp issuingDistributionPoint
+			if rest, err := asn1.Unmarshal(ext.Value, &idp); err != nil || len(rest) != 0 {
+				return "its issuing distribution point is malformed"
+			}
+			switch {
+			case idp.OnlySomeReasons.BitLength > 0:
+				return "it lists only some revocation reasons"
+			case idp.IndirectCRL:
+				return "it is an indirect CRL"
+			case idp.OnlyContainsAttributeCerts:
+				return "it lists only attribute certificates"
+			case idp.OnlyContainsUserCerts && cert.IsCA:
+				return "it lists only end-entity certificates"
+			case idp.OnlyContainsCACerts && !cert.IsCA:
+				return "it lists only CA certificates"
+			}
+		case ext.Critical && !ext.Id.Equal(oidAuthorityKeyID) && !ext.Id.Equal(oidExtCRLNumber):
+			return fmt.Sprintf("it has an unknown critical extension %v", ext.Id)
+		}
+	}
+	return ""
 }
 
 // 2.4.10: the conveyed information is signed by the owner certificate.
@@ -304,9 +362,14 @@ func (val *validation) conveyedSignature() error {
 	return fmt.Errorf("conveyed information is signed by %s, not by the owner certificate %q", describeSID(val.conveyed.signers[0].SID), val.ownerCert.Subject)
 }
 
+// maxClockTries bounds the times verifyChain tries with an untrusted clock.
+const maxClockTries = 8
+
 // verifyChain validates leaf to one of anchors, with intermediates. With an
 // untrusted clock, validity periods are not enforced: the chain is checked
-// at a time inside the leaf's and the intermediates' validity.
+// at the notBefore of each certificate inside the leaf's validity in turn,
+// one of which lies in every certificate's validity whenever those periods
+// overlap at all.
 func (val *validation) verifyChain(leaf *x509.Certificate, intermediates, anchors []*x509.Certificate) ([]*x509.Certificate, error) {
 	roots := x509.NewCertPool()
 	for _, a := range anchors {
@@ -320,13 +383,18 @@ func (val *validation) verifyChain(leaf *x509.Certificate, intermediates, anchor
 	}
 	times := []time.Time{val.now}
 	if val.opts.ClockUntrusted {
-		latest := leaf.NotBefore
-		for _, c := range append(slices.Clone(intermediates), anchors...) {
-			if c.NotBefore.After(latest) {
-				latest = c.NotBefore
+		// At most maxClockTries chain builds: honest bags are small, and
+		// hostile ones must not cost 66 of them (each may check 100 signatures).
+		for _, c := range append(append([]*x509.Certificate{leaf}, intermediates...), anchors...) {
+			if len(times) == maxClockTries {
+				break
+			}
+			if c.NotBefore.After(leaf.NotBefore) && c.NotBefore.Before(leaf.NotAfter) || c == leaf {
+				if !slices.ContainsFunc(times, c.NotBefore.Equal) {
+					times = append(times, c.NotBefore)
+				}
 			}
 		}
-		times = append(times, latest, leaf.NotBefore)
 	}
 	var first error
 	for _, t := range times {

@@ -55,6 +55,7 @@ func TestVerifyOpensslFixtures(t *testing.T) {
 			args := []string{"verify", "--json", "--clock", "trusted",
 				"--conveyed-information", filepath.Join(set, "conveyed-information.cms"),
 				"--voucher-trust-anchor", filepath.Join(dir, "manufacturer-ca.pem"),
+				"--idevid-cert", filepath.Join(dir, "idevid.pem"),
 				"--serial-number", strings.TrimSpace(string(serial))}
 			if _, err := os.Stat(filepath.Join(set, "ownership-voucher.cms")); err == nil {
 				args = append(args, "--owner-certificate", filepath.Join(set, "owner-certificate.cms"),

@@ -1,0 +1,96 @@
+package harness
+
+import (
+	"bytes"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestOption143(t *testing.T) {
+	long := "https://" + strings.Repeat("a", 250)
+	tests := []struct {
+		name    string
+		uris    []string
+		want    []byte
+		wantErr string
+	}{
+		{name: "one URI (RFC 8572 8.3 framing)", uris: []string{"https://192.0.2.1:8443"},
+			want: append([]byte{0, 22}, "https://192.0.2.1:8443"...)},
+		{name: "two URIs in order", uris: []string{"https://a", "https://b:1"},
+			want: append(append([]byte{0, 9}, "https://a"...), append([]byte{0, 11}, "https://b:1"...)...)},
+		{name: "none", uris: nil, want: nil},
+		{name: "empty URI", uris: []string{""}, wantErr: "out of range"},
+		{name: "longer than one DHCP option", uris: []string{long}, wantErr: "more than one DHCP option"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Option143(tc.uris)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Option143(%q) error = %v, want one containing %q", tc.uris, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, tc.want) {
+				t.Errorf("Option143(%q) = %x, want %x", tc.uris, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDNSMasqHex(t *testing.T) {
+	if got, want := dnsmasqHex([]byte{0, 0x16, 0x68, 0xff}), "00:16:68:ff"; got != want {
+		t.Errorf("dnsmasqHex = %q, want %q", got, want)
+	}
+}
+
+func TestNetmask(t *testing.T) {
+	for _, tc := range []struct{ prefix, want string }{
+		{"192.0.2.1/24", "255.255.255.0"},
+		{"10.0.0.1/8", "255.0.0.0"},
+		{"10.1.2.3/30", "255.255.255.252"},
+		{"10.1.2.3/32", "255.255.255.255"},
+	} {
+		if got := netipMask(netip.MustParsePrefix(tc.prefix)); got != tc.want {
+			t.Errorf("netipMask(%s) = %s, want %s", tc.prefix, got, tc.want)
+		}
+	}
+}
+
+func TestQEMUArgs(t *testing.T) {
+	t.Setenv("SZTP_E2E_ACCEL", "tcg")
+	args := QEMUArgs(VMConfig{Kernel: "k", Initrd: "i", Append: "console=ttyS0", Tap: "tap0", TPMSocket: "/s", Console: "c"})
+	for _, want := range [][]string{
+		{"-accel", "tcg", "-cpu", "max"}, // entropy under TCG (platform-recipes 3)
+		{"-no-reboot"},
+		{"-kernel", "k", "-initrd", "i", "-append", "console=ttyS0"},
+		{"-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no", "-device", "e1000,netdev=n0"},
+		{"-chardev", "socket,id=chrtpm,path=/s", "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0"},
+	} {
+		if !containsRun(args, want) {
+			t.Errorf("QEMUArgs lacks %q: %q", want, args)
+		}
+	}
+	bare := QEMUArgs(VMConfig{Kernel: "k", Initrd: "i"})
+	if !containsRun(bare, []string{"-nic", "none"}) || slices.Contains(bare, "-tpmdev") {
+		t.Errorf("QEMUArgs without tap and TPM = %q", bare)
+	}
+	t.Setenv("SZTP_E2E_ACCEL", "kvm")
+	if got := Accel(); !slices.Equal(got, []string{"-accel", "kvm", "-cpu", "host"}) {
+		t.Errorf("Accel with SZTP_E2E_ACCEL=kvm = %q", got)
+	}
+}
+
+func containsRun(s, run []string) bool {
+	for i := 0; i+len(run) <= len(s); i++ {
+		if slices.Equal(s[i:i+len(run)], run) {
+			return true
+		}
+	}
+	return false
+}

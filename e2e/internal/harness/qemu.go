@@ -1,0 +1,83 @@
+package harness
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strconv"
+)
+
+// VMConfig describes one QEMU guest.
+type VMConfig struct {
+	Kernel, Initrd, Append string
+	MemoryMiB              int    // default 1024 (the stage-1 guest holds the downloaded bundle in RAM)
+	Tap                    string // tap device in the namespace; "" for no NIC
+	TPMSocket              string // swtpm control socket; "" for no TPM
+	// Console receives the guest's serial console (and QEMU's own messages).
+	Console string
+}
+
+// Accel returns the QEMU accelerator arguments: KVM when /dev/kvm is usable
+// and the CPU has hardware virtualisation, TCG otherwise. TCG uses -cpu max:
+// it emulates RDRAND, without which a TCG guest's getrandom blocks and the
+// DHCP client hangs (platform-recipes 3). SZTP_E2E_ACCEL=kvm|tcg overrides.
+func Accel() []string {
+	tcg := []string{"-accel", "tcg", "-cpu", "max"}
+	kvm := []string{"-accel", "kvm", "-cpu", "host"}
+	switch os.Getenv("SZTP_E2E_ACCEL") {
+	case "tcg":
+		return tcg
+	case "kvm":
+		return kvm
+	}
+	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+	if err != nil {
+		return tcg
+	}
+	f.Close()
+	info, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil || !(bytes.Contains(info, []byte(" vmx")) || bytes.Contains(info, []byte(" svm"))) {
+		// /dev/kvm can exist without usable VT-x (nested setups): QEMU then
+		// fails setting MSRs. Only trust KVM when the CPU advertises it.
+		return tcg
+	}
+	return kvm
+}
+
+// QEMUArgs returns the qemu-system-x86_64 command line for cfg.
+func QEMUArgs(cfg VMConfig) []string {
+	mem := cfg.MemoryMiB
+	if mem == 0 {
+		mem = 1024
+	}
+	argv := []string{"qemu-system-x86_64"}
+	argv = append(argv, Accel()...)
+	argv = append(argv, "-nographic", "-no-reboot", "-m", strconv.Itoa(mem),
+		"-kernel", cfg.Kernel, "-initrd", cfg.Initrd, "-append", cfg.Append)
+	if cfg.Tap != "" {
+		argv = append(argv, "-netdev", "tap,id=n0,ifname="+cfg.Tap+",script=no,downscript=no",
+			"-device", "e1000,netdev=n0")
+	} else {
+		argv = append(argv, "-nic", "none")
+	}
+	if cfg.TPMSocket != "" {
+		argv = append(argv, "-chardev", "socket,id=chrtpm,path="+cfg.TPMSocket,
+			"-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0")
+	}
+	return argv
+}
+
+// StartVM boots cfg in QEMU, inside the namespace n when it is not nil. The
+// guest's console goes to cfg.Console; stdin is /dev/null, so a shell the
+// guest starts on its console ends at once (and, with panic=-1 and
+// -no-reboot, so does QEMU).
+func StartVM(n *Netns, cfg VMConfig) (*Process, error) {
+	argv := QEMUArgs(cfg)
+	if n != nil {
+		argv = n.Exec(argv...)
+	}
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		return nil, err
+	}
+	return Start("qemu", cfg.Console, argv...)
+}
