@@ -123,8 +123,11 @@ type Completion struct {
 func (s *Store) Completed() (*Completion, error) {
 	var c Completion
 	ok, err := s.readJSON(fileCompleted, &c)
-	if err != nil || !ok {
-		return nil, err
+	if err != nil {
+		return nil, fmt.Errorf("%w ('sztp enable' removes the run-once record)", err)
+	}
+	if !ok {
+		return nil, nil
 	}
 	return &c, nil
 }

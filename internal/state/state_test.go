@@ -3,6 +3,7 @@ package state
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -146,5 +147,27 @@ func TestClearCompleted(t *testing.T) {
 	}
 	if on, _ := s.Enabled(); !on {
 		t.Error("ClearCompleted changed the enabled flag")
+	}
+}
+
+// A damaged run-once record must not leave the operator guessing: the
+// error names the file and the command that resets it.
+func TestDamagedCompletionRecordSaysHowToReset(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.Dir, "completed.json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Completed()
+	if err == nil || !strings.Contains(err.Error(), "completed.json") || !strings.Contains(err.Error(), "sztp enable") {
+		t.Errorf("error %v, want one naming the file and sztp enable", err)
+	}
+	if err := s.SetEnabled(true); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Completed(); c != nil || err != nil {
+		t.Errorf("after enable: %+v, %v", c, err)
 	}
 }
