@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/sztp/sztp/internal/cli"
@@ -108,7 +109,7 @@ func printStatus(w io.Writer, r *statusReport) {
 	if l := r.LastRun; l != nil {
 		fmt.Fprintf(w, "last run:        %s at %s", l.Result, l.Finished.Format(time.RFC3339))
 		if l.Error != "" {
-			fmt.Fprintf(w, ": %s", l.Error)
+			fmt.Fprintf(w, ": %s", indentLines(l.Error, "                 "))
 		}
 		fmt.Fprintln(w)
 	}
@@ -124,11 +125,16 @@ func printStatus(w io.Writer, r *statusReport) {
 			}
 			msg := ""
 			if e.Message != "" {
-				msg = ": " + e.Message
+				msg = ": " + indentLines(strings.TrimRight(e.Message, "\n"), "      ")
 			}
 			fmt.Fprintf(w, "  %s %s %s%s%s\n", e.Time.Format(time.RFC3339), e.Server, e.ProgressType, msg, sent)
 		}
 	}
+}
+
+// indentLines puts indent before every line of s but the first.
+func indentLines(s, indent string) string {
+	return strings.ReplaceAll(s, "\n", "\n"+indent)
 }
 
 // applySharedLayers applies the config file and kernel command line to a
