@@ -125,6 +125,7 @@ func TestParseSSHPublicKey(t *testing.T) {
 		{"bad base64", "ssh-ed25519 !!!\n", "base64"},
 		{"algorithm mismatch", "ssh-rsa " + b64 + "\n", `names "ssh-ed25519"`},
 		{"truncated blob", "ssh-ed25519 " + base64.StdEncoding.EncodeToString(ed[:6]) + "\n", "truncated"},
+		{"unprintable algorithm", "ssh-\x01 " + base64.StdEncoding.EncodeToString(sshBlob("ssh-\x01", []byte{1})) + "\n", "not printable"},
 		{"private key", "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n", "want ALGORITHM BASE64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -638,3 +638,32 @@ func TestRedirectFanOutIsBounded(t *testing.T) {
 		t.Errorf("%d get-bootstrapping-data requests, want at most 20", n)
 	}
 }
+
+// C64: script output goes into the report's message, but a YANG string
+// cannot hold every byte a script prints (terminal escapes, invalid UTF-8,
+// a multi-byte character cut by the length limit). The report must still
+// go, with those characters replaced, in JSON and in XML.
+func TestC64_ScriptOutputThatIsNoYANGStringStillReports(t *testing.T) {
+	long := strings.Repeat("€", 1000) // 3000 octets: the 2048-octet limit cuts one
+	for _, enc := range []conveyed.Encoding{conveyed.JSON, conveyed.XML} {
+		for name, output := range map[string]string{
+			"terminal escapes": "\x1b[31mdisk failed\x1b[0m\x00",
+			"invalid UTF-8":    "disk \xff\xfe failed",
+			"cut character":    "x" + long,
+		} {
+			t.Run(enc.String()+"/"+name, func(t *testing.T) {
+				e := newEnv(t)
+				s := e.server()
+				s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding()})
+				e.hooks.failStep, e.hooks.output = "pre", output
+				cfg := e.config(s.URL)
+				cfg.Encoding = enc
+				e.agent(cfg).RunOnce(context.Background())
+				want := types(conveyed.BootstrapInitiated, conveyed.PreScriptError)
+				if got := s.ProgressTypes(); !slices.Equal(got, want) {
+					t.Errorf("reports %v, want %v", got, want)
+				}
+			})
+		}
+	}
+}

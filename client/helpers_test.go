@@ -134,6 +134,8 @@ type fakeHooks struct {
 	rebooted  bool
 	undone    bool
 	config    []byte
+	// output, when set, is what a failing or warning script prints.
+	output string
 	// onStep, when set, runs as each step starts (e.g. to cancel the run).
 	onStep func(step string)
 }
@@ -193,9 +195,17 @@ func (h *fakeHooks) RunScript(ctx context.Context, name string, script []byte) (
 	h.record(step)
 	switch {
 	case h.failStep == step:
-		return &boot.ScriptResult{Status: boot.ScriptError, Output: "injected " + step + " script error"}, nil
+		out := "injected " + step + " script error"
+		if h.output != "" {
+			out = h.output
+		}
+		return &boot.ScriptResult{Status: boot.ScriptError, Output: out}, nil
 	case h.warnStep == step:
-		return &boot.ScriptResult{Status: boot.ScriptWarning, Output: "injected warning"}, nil
+		out := "injected warning"
+		if h.output != "" {
+			out = h.output
+		}
+		return &boot.ScriptResult{Status: boot.ScriptWarning, Output: out}, nil
 	}
 	return &boot.ScriptResult{Status: boot.ScriptOK, Output: "ok"}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sztp/sztp/boot"
 	"github.com/sztp/sztp/client/conveyed"
@@ -59,6 +60,7 @@ func (r *reporter) sendInput(ctx context.Context, in *conveyed.ReportProgressInp
 		return nil
 	}
 	log := r.at.a.log
+	in.Message = yangString(in.Message)
 	pt, msg := in.ProgressType, in.Message
 	err := r.conn.ReportProgress(ctx, in)
 	r.sent = append(r.sent, pt)
@@ -438,10 +440,29 @@ func (at *attempt) script(ctx context.Context, r *reporter, name string, body []
 	return nil
 }
 
+// trimOutput keeps the last 2048 octets of script output, cut at a
+// character boundary.
 func trimOutput(s string) string {
 	s = strings.TrimSpace(s)
 	if len(s) > 2048 {
-		s = s[len(s)-2048:]
+		i := len(s) - 2048
+		for i < len(s) && !utf8.RuneStart(s[i]) {
+			i++
+		}
+		s = s[i:]
 	}
 	return s
+}
+
+// yangString makes s a valid YANG string (RFC 7950 9.4: the XML character
+// set), so that a report whose message holds script output is never
+// refused by the encoder (C64): invalid UTF-8 and other characters (e.g.
+// terminal escapes) become U+FFFD.
+func yangString(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF {
+			return r
+		}
+		return utf8.RuneError
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }

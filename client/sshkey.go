@@ -38,6 +38,11 @@ func ParseSSHPublicKey(data []byte) (conveyed.SSHHostKey, error) {
 			return conveyed.SSHHostKey{}, errors.New("ssh public key: want ALGORITHM BASE64 [COMMENT] (an OpenSSH .pub file)")
 		}
 		alg := string(f[0])
+		for _, c := range f[0] {
+			if c < 0x21 || c > 0x7e {
+				return conveyed.SSHHostKey{}, fmt.Errorf("ssh public key: algorithm name %q is not printable ASCII", alg)
+			}
+		}
 		blob, err := base64.StdEncoding.DecodeString(string(f[1]))
 		if err != nil {
 			return conveyed.SSHHostKey{}, fmt.Errorf("ssh public key %s: key data is not base64: %w", alg, err)
