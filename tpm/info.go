@@ -14,16 +14,16 @@ import (
 type Info struct {
 	TPM              string          `json:"tpm"`
 	Manufacturer     string          `json:"manufacturer"`
-	VendorString     string          `json:"vendorString,omitempty"`
-	FirmwareVersion  string          `json:"firmwareVersion"`    // TPM_PT_FIRMWARE_VERSION_1/2 as four 16-bit numbers
-	FirmwareRaw      string          `json:"firmwareVersionRaw"` // the two properties in hex, as vendors document them
-	SpecRevision     string          `json:"specRevision,omitempty"`
+	VendorString     string          `json:"vendor-string,omitempty"`
+	FirmwareVersion  string          `json:"firmware-version"`     // TPM_PT_FIRMWARE_VERSION_1/2 as four 16-bit numbers
+	FirmwareRaw      string          `json:"firmware-version-raw"` // the two properties in hex, as vendors document them
+	SpecRevision     string          `json:"spec-revision,omitempty"`
 	IDevID           *KeyDescription `json:"idevid,omitempty"`
-	IDevIDError      string          `json:"idevidError,omitempty"`
+	IDevIDError      string          `json:"idevid-error,omitempty"`
 	Certificate      *CertInfo       `json:"certificate,omitempty"`
-	CertificateError string          `json:"certificateError,omitempty"`
-	DecryptionKey    *KeyDescription `json:"decryptionKey,omitempty"`
-	DecryptionError  string          `json:"decryptionKeyError,omitempty"`
+	CertificateError string          `json:"certificate-error,omitempty"`
+	DecryptionKey    *KeyDescription `json:"decryption-key,omitempty"`
+	DecryptionError  string          `json:"decryption-key-error,omitempty"`
 }
 
 // CertInfo summarizes the IDevID certificate.
@@ -31,11 +31,11 @@ type CertInfo struct {
 	Source            string    `json:"source"` // "nv:0x01c90000" or "file:PATH"
 	Subject           string    `json:"subject"`
 	Issuer            string    `json:"issuer"`
-	SerialNumber      string    `json:"serialNumber"`      // the subject's serialNumber attribute
-	CertificateSerial string    `json:"certificateSerial"` // the certificate's serial, hex
-	NotBefore         time.Time `json:"notBefore"`
-	NotAfter          time.Time `json:"notAfter"`
-	MatchesKey        bool      `json:"matchesKey"`
+	SerialNumber      string    `json:"serial-number"`      // the subject's serialNumber attribute
+	CertificateSerial string    `json:"certificate-serial"` // the certificate's serial, hex
+	NotBefore         time.Time `json:"not-before"`
+	NotAfter          time.Time `json:"not-after"`
+	MatchesKey        bool      `json:"matches-key"`
 }
 
 // ReadInfo reads the TPM's identity and what cfg points at. Problems with the

@@ -106,7 +106,7 @@ func TestTPMProvisionAndCSR(t *testing.T) {
 		t.Fatalf("provision --force: %v", err)
 	}
 	out, err := sztp(t, "tpm", "info", "--tpm", sw.Path, "--json")
-	if err != nil || !strings.Contains(out, `"serialNumber": "LAB-0001"`) || !strings.Contains(out, `"scheme": "RSASSA-SHA256"`) {
+	if err != nil || !strings.Contains(out, `"serial-number": "LAB-0001"`) || !strings.Contains(out, `"scheme": "RSASSA-SHA256"`) {
 		t.Fatalf("info after provision (%v):\n%s", err, out)
 	}
 
