@@ -21,6 +21,11 @@ import (
 // SHOULD be at most 10).
 const DefaultMaxRedirectDepth = 10
 
+// DefaultMaxConnections bounds the bootstrap server connections of one
+// candidate, redirects included: the depth limit alone lets redirect lists
+// that point at each other cause exponentially many.
+const DefaultMaxConnections = 64
+
 // MaxRetryAfter caps how long a server's Retry-After can make the agent wait.
 const MaxRetryAfter = time.Hour
 
@@ -76,6 +81,13 @@ type Config struct {
 	MaxResponseSize int64
 	// MaxRedirectDepth defaults to DefaultMaxRedirectDepth.
 	MaxRedirectDepth int
+	// MaxConnections defaults to DefaultMaxConnections.
+	MaxConnections int
+	// Completion, when set, is called before bootstrap-complete, after the
+	// post-configuration script (which may have made the keys), for the SSH
+	// host keys and trust anchors sent with it (C66). When it fails,
+	// bootstrap-complete goes without them and its message says why.
+	Completion func(ctx context.Context) (*Completion, error)
 	// LookupHost resolves a host name to addresses; nil is net.DefaultResolver.
 	LookupHost func(ctx context.Context, host string) ([]string, error)
 }
@@ -138,6 +150,9 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.MaxRedirectDepth <= 0 {
 		cfg.MaxRedirectDepth = DefaultMaxRedirectDepth
+	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = DefaultMaxConnections
 	}
 	if cfg.LookupHost == nil {
 		cfg.LookupHost = net.DefaultResolver.LookupHost
@@ -209,11 +224,6 @@ func (a *Agent) RunOnce(ctx context.Context) (*Outcome, error) {
 		}
 		if werr := st.SetLastRun(r); werr != nil {
 			a.log.Warn("recording the run", "err", werr)
-		}
-		if err == nil && out.Result == Bootstrapped {
-			if werr := st.MarkCompleted(state.Completion{Time: r.Finished, Server: out.Server, Source: out.Source}); werr != nil {
-				return out, fmt.Errorf("bootstrapped, but recording it failed: %w", werr)
-			}
 		}
 	}
 	return out, err

@@ -22,6 +22,9 @@ var (
 	ErrUntrustedOnboarding = errors.New("onboarding information from an untrusted source is not acted on")
 	// ErrRejected: the bootstrapping data did not validate (C16).
 	ErrRejected = errors.New("bootstrapping data rejected")
+	// ErrTooManyConnections: one candidate, through its redirects, made
+	// Config.MaxConnections connections without a bootstrap.
+	ErrTooManyConnections = errors.New("too many bootstrap server connections for one source (redirect loop?)")
 )
 
 // attempt is the per-source state of the recursive algorithm (digest 10:
@@ -30,6 +33,8 @@ type attempt struct {
 	a          *Agent
 	source     string
 	trustState bool
+	// connections counts the servers dialled, redirects included.
+	connections int
 }
 
 func (at *attempt) candidate(ctx context.Context, c Candidate) (*Outcome, error) {
@@ -85,10 +90,11 @@ func (at *attempt) server(ctx context.Context, base *url.URL, mode TLSMode, anch
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		conn, err := Dial(ctx, base, addr, ConnConfig{
-			Identity: a.cfg.Identity, Mode: mode, Anchors: anchors, Password: a.cfg.Password,
-			Encoding: a.cfg.Encoding, MaxSize: a.cfg.MaxResponseSize, Timeouts: a.cfg.Timeouts, Logger: a.log,
-		})
+		if at.connections >= a.cfg.MaxConnections {
+			return nil, fmt.Errorf("%w (%d)", ErrTooManyConnections, a.cfg.MaxConnections)
+		}
+		at.connections++
+		conn, err := a.dial(ctx, base, addr, mode, anchors)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -110,15 +116,20 @@ func (at *attempt) server(ctx context.Context, base *url.URL, mode TLSMode, anch
 			continue
 		}
 		// C46: an address returned data; process it and skip the others.
-		res, err := at.data(ctx, conn, trust.Artifacts{
-			ConveyedInformation: out.ConveyedInformation,
-			OwnerCertificate:    out.OwnerCertificate,
-			OwnershipVoucher:    out.OwnershipVoucher,
-		}, in.Nonce, out.ReportingLevel, depth)
+		res, err := at.data(ctx, conn, artifactsOf(out), in.Nonce, out.ReportingLevel, depth)
 		conn.Close()
 		return res, err
 	}
 	return nil, errors.Join(errs...)
+}
+
+// dial connects to one address of a bootstrap server with the agent's
+// identity, credentials, encoding and limits.
+func (a *Agent) dial(ctx context.Context, base *url.URL, addr string, mode TLSMode, anchors []*x509.Certificate) (*Conn, error) {
+	return Dial(ctx, base, addr, ConnConfig{
+		Identity: a.cfg.Identity, Mode: mode, Anchors: anchors, Password: a.cfg.Password,
+		Encoding: a.cfg.Encoding, MaxSize: a.cfg.MaxResponseSize, Timeouts: a.cfg.Timeouts, Logger: a.log,
+	})
 }
 
 // input builds the get-bootstrapping-data input: an untrusted server gets
@@ -141,19 +152,7 @@ func (at *attempt) input(conn *Conn) (*conveyed.GetBootstrappingDataInput, error
 // did not come from a bootstrap server.
 func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, nonce []byte, level conveyed.ReportingLevel, depth int) (*Outcome, error) {
 	a := at.a
-	id := a.cfg.Identity
-	res, err := a.cfg.Open(art, trust.Options{
-		VoucherAnchors: a.cfg.VoucherTrustAnchors,
-		SerialNumber:   id.SerialNumber,
-		IDevID:         id.Certificate,
-		Nonce:          nonce,
-		Decrypter:      id.Decrypter,
-		ECDH:           id.ECDH,
-		Now:            a.cfg.Clock.Now,
-		ClockUntrusted: a.cfg.ClockUntrusted,
-		Assertions:     a.cfg.Assertions,
-		Logger:         a.log,
-	})
+	res, err := a.open(art, nonce)
 	if err != nil {
 		// C16: signed data that fails validation sets trust-state FALSE,
 		// even over a trusted connection, and is not acted on.
@@ -190,11 +189,37 @@ func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, no
 		return at.redirect(ctx, ci.Redirect, depth)
 	case ci.Onboarding != nil:
 		if !at.trustState {
-			return nil, ErrUntrustedOnboarding
+			why := "it is not signed data, and it did not come from a bootstrap server"
+			if conn != nil {
+				why = "it is not signed data, and the server was contacted provisionally (its certificate was not authenticated to a server trust anchor, or it was learned from an untrusted source)"
+			}
+			return nil, fmt.Errorf("%w: %s", ErrUntrustedOnboarding, why)
 		}
 		return at.onboard(ctx, conn, level, ci.Onboarding, res.Signed)
 	}
 	return nil, errors.New("conveyed information is neither redirect nor onboarding information")
+}
+
+func artifactsOf(out *conveyed.GetBootstrappingDataOutput) trust.Artifacts {
+	return trust.Artifacts{ConveyedInformation: out.ConveyedInformation, OwnerCertificate: out.OwnerCertificate, OwnershipVoucher: out.OwnershipVoucher}
+}
+
+// open decrypts and validates artifacts with the device's keys and anchors;
+// nonce is the one the request sent (nil for data not from a server).
+func (a *Agent) open(art trust.Artifacts, nonce []byte) (*trust.Result, error) {
+	id := a.cfg.Identity
+	return a.cfg.Open(art, trust.Options{
+		VoucherAnchors: a.cfg.VoucherTrustAnchors,
+		SerialNumber:   id.SerialNumber,
+		IDevID:         id.Certificate,
+		Nonce:          nonce,
+		Decrypter:      id.Decrypter,
+		ECDH:           id.ECDH,
+		Now:            a.cfg.Clock.Now,
+		ClockUntrusted: a.cfg.ClockUntrusted,
+		Assertions:     a.cfg.Assertions,
+		Logger:         a.log,
+	})
 }
 
 func contentEncoding(res *trust.Result) (conveyed.Encoding, error) {
@@ -229,12 +254,14 @@ func (at *attempt) redirect(ctx context.Context, ri *conveyed.RedirectInformatio
 		mode, anchors := Provisional, []*x509.Certificate(nil)
 		switch {
 		case trusted && len(bs.TrustAnchor) > 0:
-			certs, err := trust.ParseCertsOnly(bs.TrustAnchor)
+			// C47, digest 3: the last certificate of the chain is the
+			// issuer the server must authenticate to, not the root.
+			issuer, _, err := trust.TrustAnchor(bs.TrustAnchor)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: trust-anchor: %w", base.Host, err))
 				continue
 			}
-			mode, anchors = Verify, certs // C47
+			mode, anchors = Verify, []*x509.Certificate{issuer}
 		case trusted:
 			a.log.Info("trusted redirect entry without trust-anchor: connecting provisionally (C48)", "server", base.Host)
 		case len(bs.TrustAnchor) > 0:
@@ -247,6 +274,9 @@ func (at *attempt) redirect(ctx context.Context, ri *conveyed.RedirectInformatio
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if errors.Is(err, ErrTooManyConnections) {
+			return nil, err
 		}
 		a.log.Warn("redirect target failed; trying the next", "server", base.Host, "err", err)
 		errs = append(errs, fmt.Errorf("%s: %w", base.Host, err))

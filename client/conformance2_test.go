@@ -5,7 +5,10 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sztp/sztp/client"
@@ -69,8 +72,9 @@ func TestC90_DHCPServersAreProvisional(t *testing.T) {
 	s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding()})
 	cfg := e.config()
 	cfg.Sources = []client.Source{client.URLSource{Label: "dhcp", URLs: []string{s.URL}, Mode: client.Provisional}}
-	if _, err := e.agent(cfg).RunOnce(context.Background()); !errors.Is(err, client.ErrUntrustedOnboarding) {
-		t.Fatalf("error %v, want ErrUntrustedOnboarding", err)
+	_, err := e.agent(cfg).RunOnce(context.Background())
+	if !errors.Is(err, client.ErrUntrustedOnboarding) || !strings.Contains(err.Error(), "contacted provisionally") {
+		t.Fatalf("error %v, want ErrUntrustedOnboarding saying why", err)
 	}
 	if r := s.Requests(); len(r) != 1 || !r[0].GBD.SignedDataPreferred {
 		t.Errorf("requests %+v", r)
@@ -163,6 +167,54 @@ func TestC69_BootstrapWarningWhenSZTPStaysEnabled(t *testing.T) {
 	want := types(conveyed.BootstrapInitiated, conveyed.BootstrapWarning, conveyed.BootstrapComplete)
 	if got := s.ProgressTypes(); !slices.Equal(got, want) {
 		t.Errorf("reports %v, want %v", got, want)
+	}
+}
+
+// C69: the run-once record is what turns SZTP off after a bootstrap. When
+// it cannot be written, SZTP stays enabled, and the server is told so with
+// bootstrap-warning before bootstrap-complete; the bootstrap itself (already
+// applied) is not redone.
+func TestC69_BootstrapWarningWhenRunOnceCannotBeRecorded(t *testing.T) {
+	e := newEnv(t)
+	s := e.server()
+	s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding()})
+	cfg := e.config(s.URL)
+	// A directory where the record goes makes writing it fail.
+	e.hooks.onStep = func(step string) {
+		if step == "post" {
+			os.Mkdir(filepath.Join(cfg.State.Dir, "completed.json"), 0o700)
+		}
+	}
+	out, err := e.agent(cfg).RunOnce(context.Background())
+	if err != nil {
+		t.Fatalf("RunOnce: %v", err)
+	}
+	if out.Result != client.Bootstrapped {
+		t.Errorf("result %q", out.Result)
+	}
+	want := types(conveyed.BootstrapInitiated, conveyed.BootstrapWarning, conveyed.BootstrapComplete)
+	if got := s.ProgressTypes(); !slices.Equal(got, want) {
+		t.Errorf("reports %v, want %v", got, want)
+	}
+	if r := s.Reports(); len(r) == 3 && !strings.Contains(r[1].Message, "SZTP remains enabled") {
+		t.Errorf("bootstrap-warning message %q", r[1].Message)
+	}
+}
+
+// C69: with the run-once record written, SZTP is off and no
+// bootstrap-warning is sent.
+func TestC69_NoWarningWhenRunOnceIsRecorded(t *testing.T) {
+	e := newEnv(t)
+	s := e.server()
+	s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding()})
+	if _, err := e.agent(e.config(s.URL)).RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.ProgressTypes(); !slices.Equal(got, fullReports) {
+		t.Errorf("reports %v, want %v", got, fullReports)
+	}
+	if c, err := e.store().Completed(); c == nil || err != nil || c.Source != "test" || c.Server != s.Addr {
+		t.Errorf("run-once record %+v (%v)", c, err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/x509"
 	"errors"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -249,6 +250,60 @@ func TestDigest12_TrustMatrix(t *testing.T) {
 			}
 			if reported := len(s.Reports()) > 0; reported != (tc.trusted && !tc.redirect) {
 				t.Errorf("reports to the first server: %v (trusted %v)", s.ProgressTypes(), tc.trusted)
+			}
+		})
+	}
+}
+
+// C47, digest 3: a redirect trust-anchor holds one chain up to a
+// self-signed root, and its last certificate is the issuer of the next
+// server's certificate. A server whose certificate the root issued
+// directly (skipping the named issuer) is not authenticated.
+func TestC47_TrustAnchorLastCertificateIsTheIssuer(t *testing.T) {
+	root, err := sztptest.NewCA("redirect root", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer, err := sztptest.NewCA("redirect issuing CA", root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta, err := sztptest.CertsOnly(root.Cert, issuer.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ips := []net.IP{net.IPv4(127, 0, 0, 1)}
+	for _, tc := range []struct {
+		name  string
+		by    *sztptest.KeyPair
+		chain []*x509.Certificate
+		ok    bool
+	}{
+		{"issued by the last certificate", issuer, []*x509.Certificate{issuer.Cert}, true},
+		{"issued by the root directly", root, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			cert, err := sztptest.NewServerCert(tc.by, "localhost", nil, ips)
+			if err != nil {
+				t.Fatal(err)
+			}
+			redir := e.server()
+			onb := e.server(func(o *sztptest.Options) { o.Certificate = cert.TLS(tc.chain...) })
+			redir.SetResponse(testSerial, &sztptest.Response{Conveyed: &conveyed.ConveyedInformation{Redirect: &conveyed.RedirectInformation{
+				BootstrapServers: []conveyed.BootstrapServer{{Address: onb.Host, Port: onb.Port, TrustAnchor: ta}}}}})
+			onb.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding()})
+			_, err = e.agent(e.config(redir.URL)).RunOnce(context.Background())
+			if tc.ok && err != nil {
+				t.Fatalf("bootstrap failed: %v", err)
+			}
+			if !tc.ok {
+				if !errors.Is(err, client.ErrNotTrusted) {
+					t.Fatalf("error %v, want ErrNotTrusted", err)
+				}
+				if n := len(onb.Requests()); n != 0 {
+					t.Errorf("%d requests sent to a server its trust anchor does not authenticate", n)
+				}
 			}
 		})
 	}

@@ -371,6 +371,9 @@ func TestC61_C67_RefusedInitiatedOrCompleteIsAnError(t *testing.T) {
 			if pt == conveyed.BootstrapComplete && !e.hooks.undone {
 				t.Error("C83: configuration not rolled back after a refused bootstrap-complete")
 			}
+			if c, err := e.store().Completed(); c != nil || err != nil {
+				t.Errorf("run-once record %+v (%v) after a failed bootstrap", c, err)
+			}
 			if pt == conveyed.BootstrapInitiated && len(e.hooks.Steps()) != 0 {
 				t.Errorf("steps ran after a refused bootstrap-initiated: %v", e.hooks.Steps())
 			}
@@ -488,8 +491,8 @@ func TestStallTimesOut(t *testing.T) {
 	cfg := e.config(s.URL)
 	cfg.Timeouts = client.Timeouts{ResponseHeader: 200 * time.Millisecond}
 	_, err := e.agent(cfg).RunOnce(context.Background())
-	if err == nil {
-		t.Fatal("stalled server did not fail")
+	if err == nil || !strings.Contains(err.Error(), "no response headers within 200ms") {
+		t.Fatalf("error %v, want the response header timeout", err)
 	}
 }
 
@@ -526,4 +529,141 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// C64: a run cancelled in the middle of onboarding (SIGTERM) still tries
+// the terminating error report, so the server learns the device gave up
+// on it; the steps after the cancelled one do not run.
+func TestC64_CancelledOnboardingStillSendsItsErrorReport(t *testing.T) {
+	e := newEnv(t)
+	s := e.server()
+	s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding()})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.hooks.onStep = func(step string) {
+		if step == "pre" {
+			cancel()
+		}
+	}
+	e.hooks.failStep = "pre" // a script killed by the cancellation fails
+	if _, err := e.agent(e.config(s.URL)).RunOnce(ctx); err == nil {
+		t.Fatal("a cancelled run succeeded")
+	}
+	want := types(conveyed.BootstrapInitiated, conveyed.PreScriptError)
+	if got := s.ProgressTypes(); !slices.Equal(got, want) {
+		t.Errorf("reports %v, want %v", got, want)
+	}
+	if got := e.hooks.Steps(); slices.Contains(got, "config") {
+		t.Errorf("steps %v ran after the cancellation", got)
+	}
+}
+
+// C64, C75: when the device is told to stop just before it reboots into an
+// installed image, the prepared reboot is abandoned and boot-image-error
+// ends the attempt; no reboot is recorded as pending.
+func TestC64_CancelledBeforeRebootReportsBootImageError(t *testing.T) {
+	e := newEnv(t)
+	s := e.server()
+	s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding()})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.hooks.reboot = true
+	e.hooks.onStep = func(step string) {
+		if step == "image" {
+			cancel()
+		}
+	}
+	cfg := e.config(s.URL)
+	if _, err := e.agent(cfg).RunOnce(ctx); err == nil {
+		t.Fatal("a cancelled run succeeded")
+	}
+	if e.hooks.rebooted {
+		t.Error("rebooted after the cancellation")
+	}
+	want := types(conveyed.BootstrapInitiated, conveyed.BootImageError)
+	if got := s.ProgressTypes(); !slices.Equal(got, want) {
+		t.Errorf("reports %v, want %v", got, want)
+	}
+	if p, err := cfg.State.PendingReboot(); p != nil || err != nil {
+		t.Errorf("pending reboot %+v (%v) after the reboot was abandoned", p, err)
+	}
+}
+
+// C64, C75: a reboot that fails after boot-image-installed-rebooting was
+// sent ends the attempt with no second terminating report, and leaves no
+// pending reboot that would make the next run expect the new image.
+func TestC75_FailedRebootIsNotRecordedAsPending(t *testing.T) {
+	e := newEnv(t)
+	s := e.server()
+	s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding()})
+	e.hooks.reboot, e.hooks.rebootErr = true, errors.New("injected reboot failure")
+	cfg := e.config(s.URL)
+	if _, err := e.agent(cfg).RunOnce(context.Background()); err == nil || !strings.Contains(err.Error(), "injected reboot failure") {
+		t.Fatalf("error %v, want the reboot failure", err)
+	}
+	want := types(conveyed.BootstrapInitiated, conveyed.BootImageInstalledRebooting)
+	if got := s.ProgressTypes(); !slices.Equal(got, want) {
+		t.Errorf("reports %v, want %v", got, want)
+	}
+	if p, err := cfg.State.PendingReboot(); p != nil || err != nil {
+		t.Errorf("pending reboot %+v (%v) after the reboot failed", p, err)
+	}
+}
+
+// Never hang: redirect servers that keep redirecting to each other in
+// lists of several entries would make the depth limit (C19) allow an
+// exponential number of connections (3 entries, 5 levels: 363). The agent
+// gives up on the candidate after MaxConnections and goes on.
+func TestRedirectFanOutIsBounded(t *testing.T) {
+	e := newEnv(t)
+	var servers []*sztptest.Server
+	for _, ip := range []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"} {
+		servers = append(servers, e.server(onIP(ip)))
+	}
+	for _, s := range servers {
+		s.SetResponse(testSerial, &sztptest.Response{Conveyed: redirectTo(servers...)})
+	}
+	cfg := e.config(servers[0].URL)
+	cfg.MaxRedirectDepth = 5
+	cfg.MaxConnections = 20
+	_, err := e.agent(cfg).RunOnce(context.Background())
+	if !errors.Is(err, client.ErrTooManyConnections) {
+		t.Errorf("error %v, want ErrTooManyConnections", err)
+	}
+	n := 0
+	for _, s := range servers {
+		n += countRPC(s, "get-bootstrapping-data")
+	}
+	if n > 20 {
+		t.Errorf("%d get-bootstrapping-data requests, want at most 20", n)
+	}
+}
+
+// C64: script output goes into the report's message, but a YANG string
+// cannot hold every byte a script prints (terminal escapes, invalid UTF-8,
+// a multi-byte character cut by the length limit). The report must still
+// go, with those characters replaced, in JSON and in XML.
+func TestC64_ScriptOutputThatIsNoYANGStringStillReports(t *testing.T) {
+	long := strings.Repeat("€", 1000) // 3000 octets: the 2048-octet limit cuts one
+	for _, enc := range []conveyed.Encoding{conveyed.JSON, conveyed.XML} {
+		for name, output := range map[string]string{
+			"terminal escapes": "\x1b[31mdisk failed\x1b[0m\x00",
+			"invalid UTF-8":    "disk \xff\xfe failed",
+			"cut character":    "x" + long,
+		} {
+			t.Run(enc.String()+"/"+name, func(t *testing.T) {
+				e := newEnv(t)
+				s := e.server()
+				s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding()})
+				e.hooks.failStep, e.hooks.output = "pre", output
+				cfg := e.config(s.URL)
+				cfg.Encoding = enc
+				e.agent(cfg).RunOnce(context.Background())
+				want := types(conveyed.BootstrapInitiated, conveyed.PreScriptError)
+				if got := s.ProgressTypes(); !slices.Equal(got, want) {
+					t.Errorf("reports %v, want %v", got, want)
+				}
+			})
+		}
+	}
 }

@@ -32,8 +32,10 @@
 //     and never a progress report (C62).
 //   - Onboarding information is acted on only while trust-state is TRUE
 //     (C17, C18, C51). Redirect trust anchors are used only from trusted
-//     redirect information (C47, C49); a trusted entry without one is
-//     contacted provisionally (C48). Recursion stops at 10 redirects (C19).
+//     redirect information (C47, C49), and only through the last
+//     certificate of their chain, the issuer of the next server's
+//     certificate (digest 3); a trusted entry without one is contacted
+//     provisionally (C48). Recursion stops at 10 redirects (C19).
 //   - HTTP redirects (3xx) are never followed; every exchange has connect,
 //     handshake, header and total timeouts and a response size limit.
 //
@@ -46,4 +48,11 @@
 // An installer that needs a reboot gets boot-image-installed-rebooting
 // reported first (C75); the state directory remembers what should run after
 // the reboot, and the next run skips the image step when it is in place.
+//
+// Every onboarding attempt with a trusted server ends in exactly one
+// terminating report (C64), sent even when the run was cancelled. Before
+// bootstrap-complete the run-once record is written; when there is no state
+// directory or the record cannot be written, bootstrap-warning says that
+// SZTP remains enabled (C69). bootstrap-complete carries the SSH host keys
+// and trust anchors that [Config.Completion] returns (C66).
 package client

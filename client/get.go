@@ -39,10 +39,7 @@ func (a *Agent) Get(ctx context.Context, rawURL string) (*GetResult, error) {
 	}
 	var errs []error
 	for _, addr := range addrs {
-		conn, err := Dial(ctx, base, addr, ConnConfig{
-			Identity: a.cfg.Identity, Mode: Opportunistic, Anchors: a.cfg.ServerTrustAnchors, Password: a.cfg.Password,
-			Encoding: a.cfg.Encoding, MaxSize: a.cfg.MaxResponseSize, Timeouts: a.cfg.Timeouts, Logger: a.log,
-		})
+		conn, err := a.dial(ctx, base, addr, Opportunistic, a.cfg.ServerTrustAnchors)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -57,14 +54,7 @@ func (a *Agent) Get(ctx context.Context, rawURL string) (*GetResult, error) {
 			return nil, err
 		}
 		r := &GetResult{Server: base.Host, Trusted: conn.Trusted(), Nonce: in.Nonce, Output: out}
-		id := a.cfg.Identity
-		r.Opened, r.OpenErr = a.cfg.Open(trust.Artifacts{
-			ConveyedInformation: out.ConveyedInformation, OwnerCertificate: out.OwnerCertificate, OwnershipVoucher: out.OwnershipVoucher,
-		}, trust.Options{
-			VoucherAnchors: a.cfg.VoucherTrustAnchors, SerialNumber: id.SerialNumber, IDevID: id.Certificate, Nonce: in.Nonce,
-			Decrypter: id.Decrypter, ECDH: id.ECDH, Now: a.cfg.Clock.Now, ClockUntrusted: a.cfg.ClockUntrusted,
-			Assertions: a.cfg.Assertions, Logger: a.log,
-		})
+		r.Opened, r.OpenErr = a.open(artifactsOf(out), in.Nonce)
 		if r.OpenErr != nil {
 			return r, nil
 		}

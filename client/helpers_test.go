@@ -125,20 +125,28 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // fakeHooks records the onboarding steps in order and can be told to fail.
 type fakeHooks struct {
-	mu       sync.Mutex
-	steps    []string
-	failStep string // "image", "fetch", "pre", "config", "post"
-	warnStep string
-	reboot   bool
-	rebooted bool
-	undone   bool
-	config   []byte
+	mu        sync.Mutex
+	steps     []string
+	failStep  string // "image", "fetch", "pre", "config", "post"
+	warnStep  string
+	reboot    bool
+	rebootErr error // what Reboot returns
+	rebooted  bool
+	undone    bool
+	config    []byte
+	// output, when set, is what a failing or warning script prints.
+	output string
+	// onStep, when set, runs as each step starts (e.g. to cancel the run).
+	onStep func(step string)
 }
 
 func (h *fakeHooks) record(s string) {
 	h.mu.Lock()
 	h.steps = append(h.steps, s)
 	h.mu.Unlock()
+	if h.onStep != nil {
+		h.onStep(s)
+	}
 }
 
 func (h *fakeHooks) Steps() []string {
@@ -165,7 +173,7 @@ func (h *fakeHooks) InstallImage(ctx context.Context, img boot.Image) (*boot.Ins
 	}
 	in := &boot.Installed{Message: "installed"}
 	if h.reboot {
-		in.Reboot = func(context.Context) error { h.rebooted = true; return nil }
+		in.Reboot = func(context.Context) error { h.rebooted = true; return h.rebootErr }
 	}
 	return in, nil
 }
@@ -187,9 +195,17 @@ func (h *fakeHooks) RunScript(ctx context.Context, name string, script []byte) (
 	h.record(step)
 	switch {
 	case h.failStep == step:
-		return &boot.ScriptResult{Status: boot.ScriptError, Output: "injected " + step + " script error"}, nil
+		out := "injected " + step + " script error"
+		if h.output != "" {
+			out = h.output
+		}
+		return &boot.ScriptResult{Status: boot.ScriptError, Output: out}, nil
 	case h.warnStep == step:
-		return &boot.ScriptResult{Status: boot.ScriptWarning, Output: "injected warning"}, nil
+		out := "injected warning"
+		if h.output != "" {
+			out = h.output
+		}
+		return &boot.ScriptResult{Status: boot.ScriptWarning, Output: out}, nil
 	}
 	return &boot.ScriptResult{Status: boot.ScriptOK, Output: "ok"}, nil
 }

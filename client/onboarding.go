@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/sztp/sztp/boot"
 	"github.com/sztp/sztp/client/conveyed"
@@ -50,11 +52,17 @@ func (r *reporter) enabled() bool { return r.conn != nil && r.conn.Trusted() }
 // send reports pt (when the server is trusted) and returns the error of the
 // call; callers decide whether it matters.
 func (r *reporter) send(ctx context.Context, pt conveyed.ProgressType, msg string) error {
+	return r.sendInput(ctx, &conveyed.ReportProgressInput{ProgressType: pt, Message: msg})
+}
+
+func (r *reporter) sendInput(ctx context.Context, in *conveyed.ReportProgressInput) error {
 	if !r.enabled() {
 		return nil
 	}
 	log := r.at.a.log
-	err := r.conn.ReportProgress(ctx, &conveyed.ReportProgressInput{ProgressType: pt, Message: msg})
+	in.Message = yangString(in.Message)
+	pt, msg := in.ProgressType, in.Message
+	err := r.conn.ReportProgress(ctx, in)
 	r.sent = append(r.sent, pt)
 	if err != nil {
 		log.Warn("progress report not accepted", "type", pt, "server", r.server, "err", err)
@@ -80,9 +88,23 @@ func (r *reporter) verbose(ctx context.Context, pt conveyed.ProgressType, msg st
 	}
 }
 
+// finalReportTimeout bounds a terminating report sent after the run was
+// cancelled (SIGTERM): the server still learns that the device gave up.
+const finalReportTimeout = 10 * time.Second
+
+// final sends a terminating report (C64), even when ctx was cancelled.
+func (r *reporter) final(ctx context.Context, pt conveyed.ProgressType, msg string) {
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), finalReportTimeout)
+		defer cancel()
+	}
+	r.send(ctx, pt, msg)
+}
+
 // fail sends the terminating error report and returns the step error.
 func (r *reporter) fail(ctx context.Context, pt conveyed.ProgressType, err error) error {
-	r.send(ctx, pt, err.Error())
+	r.final(ctx, pt, err.Error())
 	return &StepError{Report: pt, Err: err}
 }
 
@@ -95,8 +117,7 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 
 	// Step 1 (C60, C61).
 	if err := r.send(ctx, conveyed.BootstrapInitiated, ""); err != nil {
-		r.send(ctx, conveyed.BootstrapError, "bootstrap-initiated not accepted: "+err.Error())
-		return nil, &StepError{Report: conveyed.BootstrapError, Err: err}
+		return nil, r.fail(ctx, conveyed.BootstrapError, fmt.Errorf("bootstrap-initiated not accepted: %w", err))
 	}
 	// Step 2: parsing already happened (conveyed.Decode) before trust was
 	// established; at verbose level say so.
@@ -111,15 +132,15 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 		}
 		if res != nil && res.Reboot != nil {
 			if err := ctx.Err(); err != nil {
-				abandon(a, res)
-				return nil, err
+				at.abandon(res)
+				return nil, r.fail(ctx, conveyed.BootImageError, fmt.Errorf("stopped before rebooting into the installed image: %w", err))
 			}
 			// C75: report before rebooting; the server is not contacted again.
 			r.send(ctx, conveyed.BootImageInstalledRebooting, res.Message)
 			out.Result = Rebooting
 			a.log.Info("rebooting into the new boot image")
 			if err := res.Reboot(ctx); err != nil {
-				abandon(a, res)
+				at.abandon(res)
 				return nil, fmt.Errorf("rebooting into the new image: %w", err)
 			}
 			out.Reports = r.sent
@@ -168,18 +189,31 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 		}
 	}
 
-	// Step 7 (C69): without a state directory nothing clears SZTP, so warn.
-	if a.cfg.State == nil {
+	// Step 7 (C69): the run-once record is what turns SZTP off on this
+	// device. Without it (no state directory, or it cannot be written),
+	// SZTP remains enabled: warn the server.
+	st := a.cfg.State
+	marked := false
+	if st == nil {
 		r.send(ctx, conveyed.BootstrapWarning, "SZTP remains enabled on this device (no state directory)")
+	} else if err := st.MarkCompleted(state.Completion{Time: a.cfg.Clock.Now(), Server: r.server, Source: at.source}); err != nil {
+		a.log.Warn("recording the completed bootstrap failed; SZTP remains enabled", "err", err)
+		r.send(ctx, conveyed.BootstrapWarning, "SZTP remains enabled on this device: recording the completed bootstrap failed: "+err.Error())
+	} else {
+		marked = true
 	}
 
-	// Step 8 (C67).
-	if err := r.send(ctx, conveyed.BootstrapComplete, ""); err != nil {
+	// Step 8 (C67), with the host keys and trust anchors (C66).
+	if err := r.sendInput(ctx, r.completion(ctx)); err != nil {
+		if marked {
+			if err := st.ClearCompleted(); err != nil {
+				a.log.Error("removing the run-once record of a bootstrap that was not accepted", "err", err)
+			}
+		}
 		rollback("bootstrap-complete not accepted")
-		r.send(ctx, conveyed.BootstrapError, "bootstrap-complete not accepted: "+err.Error())
-		return nil, &StepError{Report: conveyed.BootstrapError, Err: err}
+		return nil, r.fail(ctx, conveyed.BootstrapError, fmt.Errorf("bootstrap-complete not accepted: %w", err))
 	}
-	if st := a.cfg.State; st != nil {
+	if st != nil {
 		if err := st.ClearPendingReboot(); err != nil {
 			a.log.Warn("clearing the pending reboot record", "err", err)
 		}
@@ -191,9 +225,37 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 	return out, nil
 }
 
+// completion is the bootstrap-complete input: with the device's SSH host
+// keys and trust anchors when configured (C66). Failing to read them does
+// not fail the bootstrap; the message tells the server what is missing.
+func (r *reporter) completion(ctx context.Context) *conveyed.ReportProgressInput {
+	in := &conveyed.ReportProgressInput{ProgressType: conveyed.BootstrapComplete}
+	a := r.at.a
+	if a.cfg.Completion == nil || !r.enabled() {
+		return in
+	}
+	c, err := a.cfg.Completion(ctx)
+	if err != nil {
+		a.log.Warn("bootstrap-complete goes without SSH host keys and trust anchors", "err", err)
+		in.Message = "ssh-host-keys and trust-anchor-certs not sent: " + err.Error()
+		return in
+	}
+	if c != nil {
+		in.SSHHostKeys, in.TrustAnchorCerts = c.SSHHostKeys, c.TrustAnchorCerts
+	}
+	return in
+}
+
 // abandon undoes what an installer prepared for a reboot that will not
-// happen (e.g. a loaded kexec kernel).
-func abandon(a *Agent, in *boot.Installed) {
+// happen (e.g. a loaded kexec kernel), and forgets the pending reboot so
+// that the next run does not expect the image to be running.
+func (at *attempt) abandon(in *boot.Installed) {
+	a := at.a
+	if st := a.cfg.State; st != nil {
+		if err := st.ClearPendingReboot(); err != nil {
+			a.log.Warn("clearing the pending reboot record", "err", err)
+		}
+	}
 	if in.Abandon == nil {
 		return
 	}
@@ -378,10 +440,29 @@ func (at *attempt) script(ctx context.Context, r *reporter, name string, body []
 	return nil
 }
 
+// trimOutput keeps the last 2048 octets of script output, cut at a
+// character boundary.
 func trimOutput(s string) string {
 	s = strings.TrimSpace(s)
 	if len(s) > 2048 {
-		s = s[len(s)-2048:]
+		i := len(s) - 2048
+		for i < len(s) && !utf8.RuneStart(s[i]) {
+			i++
+		}
+		s = s[i:]
 	}
 	return s
+}
+
+// yangString makes s a valid YANG string (RFC 7950 9.4: the XML character
+// set), so that a report whose message holds script output is never
+// refused by the encoder (C64): invalid UTF-8 and other characters (e.g.
+// terminal escapes) become U+FFFD.
+func yangString(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF {
+			return r
+		}
+		return utf8.RuneError
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }

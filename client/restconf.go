@@ -200,6 +200,9 @@ func Dial(ctx context.Context, base *url.URL, addr string, cfg ConnConfig) (*Con
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Mode == Opportunistic && c.anchors == nil {
+		c.log.Info("no server trust anchors configured: bootstrap server contacted provisionally (untrusted)", "server", base.Host)
+	}
 	c.pending, c.trusted = conn, verified
 	return c, nil
 }

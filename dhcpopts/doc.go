@@ -1,6 +1,6 @@
 // Package dhcpopts finds SZTP bootstrap servers through DHCP (RFC 8572 §8).
 //
-// It has four parts:
+// It has three parts:
 //
 //   - a codec for OPTION_V4_SZTP_REDIRECT (143) and OPTION_V6_SZTP_REDIRECT
 //     (136): [Parse] decodes the §8.3 bootstrap-server-list (repeated uint16
@@ -17,8 +17,9 @@
 //     every exchange has a timeout and a retry count;
 //   - lease files of the operating system's DHCP client: [ReadLeaseFile]
 //     understands ISC dhclient (v4 and v6, both the RFC-framed hex form and a
-//     declared text option), systemd-networkd, NetworkManager and dhcpcd;
-//     [FindLeaseFiles] lists the usual places.
+//     declared text option), systemd-networkd, NetworkManager and dhcpcd,
+//     and reads only regular files (a FIFO or device would block or never
+//     end); [FindLeaseFiles] lists the usual places.
 //
 // # Plain-text values
 //
@@ -66,6 +67,7 @@
 // DHCP is an untrusted source (RFC 8572 §4.3): the URIs are unsigned redirect
 // information, contacted provisionally (C90). This package only finds them.
 //
-// The package never imports the engine (package client); the engine wraps
-// [Discover] and [ReadLeaseFile] in its Source interface.
+// The package never imports the engine (package client); sztp run
+// (cmd/sztp/sources.go) wraps [Discover] and [ReadLeaseFile] in the
+// engine's Source interface.
 package dhcpopts

@@ -90,6 +90,13 @@ func findLeaseFiles(root string) []string {
 // lease files, so a networkd lease carries option 143 only if it is
 // stored as OPTION_143 by a future or patched networkd.
 func ReadLeaseFile(path string) ([]Lease, error) {
+	// Only regular files: opening a FIFO would block until a writer
+	// comes, and a device could be read forever.
+	if fi, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("reading lease file: %w", err)
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("lease file %s is not a regular file (%s)", path, fi.Mode().Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading lease file: %w", err)

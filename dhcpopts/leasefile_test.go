@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -166,6 +167,30 @@ func TestReadLeaseFileErrors(t *testing.T) {
 	}
 	if _, err := ReadLeaseFile(filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("missing file: err = %v", err)
+	}
+}
+
+// A lease file that is not a regular file (a FIFO nobody writes to, a
+// character device) is refused at once instead of blocking the agent.
+func TestReadLeaseFileRefusesNonRegularFiles(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fifo, "/dev/zero"} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := ReadLeaseFile(p)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("ReadLeaseFile(%s): err = %v, want not a regular file", p, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("ReadLeaseFile(%s) blocked", p)
+		}
 	}
 }
 

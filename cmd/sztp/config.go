@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -280,6 +279,7 @@ func splitCmdline(s string) []string {
 var listFlags = map[string]bool{
 	"bootstrap-url": true, "server-trust-anchor": true, "voucher-trust-anchor": true,
 	"idevid-cert-index": true, "lease-file": true, "interface": true,
+	"ssh-host-key": true, "trust-anchor-cert": true, "assertion": true,
 }
 
 func isListFlag(k string) bool { return listFlags[k] }
@@ -397,14 +397,4 @@ func flagNames(cmds ...*cli.Command) map[string]bool {
 		c.Flags().VisitAll(func(f *pflag.Flag) { out[f.Name] = true })
 	}
 	return out
-}
-
-// sortedKeys is for stable messages.
-func sortedKeys(m map[string]bool) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

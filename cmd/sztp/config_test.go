@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 	"time"
 )
 
@@ -267,6 +269,29 @@ func TestSourcesOrder(t *testing.T) {
 		}
 		if !slices.Equal(names, tc.want) || (tc.want == nil) != (err != nil) {
 			t.Errorf("%+v dhcpSet=%v: sources %v err %v, want %v", tc.f, tc.dhcpSet, names, err, tc.want)
+		}
+	}
+}
+
+// Every repeatable flag splits at commas on the kernel command line
+// (sztp.ssh-host-key=a.pub,b.pub), and only those do.
+func TestListFlagsAreTheRepeatableFlags(t *testing.T) {
+	slices := map[string]bool{}
+	for _, c := range newRoot().Commands() {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if _, ok := f.Value.(pflag.SliceValue); ok {
+				slices[f.Name] = true
+			}
+		})
+	}
+	for name := range slices {
+		if !isListFlag(name) {
+			t.Errorf("repeatable flag --%s is not split at commas on the kernel command line", name)
+		}
+	}
+	for name := range listFlags {
+		if !slices[name] {
+			t.Errorf("listFlags names %q, which is no repeatable flag", name)
 		}
 	}
 }

@@ -15,10 +15,15 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/client/conveyed"
@@ -40,18 +45,22 @@ requiring the device's client certificate and HTTP Basic auth), and runs the
 real agent with a software identity: redirect -> onboarding -> boot image
 (downloaded, SHA-256 verified, installed by the file hook) -> pre-configuration
 script -> configuration (file hook) -> post-configuration script. It prints
-every progress report the server received and a summary, and exits 0 when
-the last report is bootstrap-complete. Nothing outside the temporary
-directory is touched; it is removed at exit unless --keep.`
+every progress report the server received and a summary. Nothing outside
+the temporary directory is touched; it is removed at exit (also when
+interrupted) unless --keep.
+
+Exit status: 0 when the last progress report is bootstrap-complete; 1
+otherwise; 2 for bad flags.`
 
 func newDemoCmd() *cli.Command {
 	var keep, encrypt bool
 	var encoding string
 	cmd := &cli.Command{
-		Use:   "demo",
-		Short: "full bootstrap (redirect, image, scripts, config) against an embedded server, in a temporary directory",
-		Long:  demoLong,
-		Args:  cli.NoArgs,
+		Use:     "demo",
+		Short:   "full bootstrap (redirect, image, scripts, config) against an embedded server, in a temporary directory",
+		Long:    demoLong,
+		Example: "  sztp demo\n  sztp demo --encoding xml --encrypt --keep",
+		Args:    cli.NoArgs,
 		RunE: func(cmd *cli.Command, _ []string) error {
 			return runDemo(cmd, keep, encrypt, encoding)
 		},
@@ -83,7 +92,14 @@ func runDemo(cmd *cli.Command, keep, encrypt bool, encoding string) error {
 	if err != nil {
 		return usagef("--encoding: %v", err)
 	}
-	w := cmd.OutOrStdout()
+	// The temporary directory must go whatever ends the demo: a closed
+	// output (sztp demo | head) ends it through a failed write instead of
+	// SIGPIPE, and a hang-up like SIGTERM and SIGINT (main) through the
+	// context, so that the deferred clean-up runs.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, cancel := signal.NotifyContext(cmd.Context(), syscall.SIGHUP)
+	defer cancel()
+	w := &demoOutput{w: cmd.OutOrStdout(), cancel: cancel}
 	lvl := slog.LevelInfo
 	if s, err := cmd.Flags().GetString("log-level"); err == nil && cmd.Flags().Changed("log-level") {
 		lvl.UnmarshalText([]byte(s))
@@ -106,22 +122,22 @@ func runDemo(cmd *cli.Command, keep, encrypt bool, encoding string) error {
 	defer d.onboarding.Close()
 	defer d.fileSrv.Close()
 
-	f := &runFlags{
-		urls:            []string{d.redirect.URL},
-		once:            true,
-		stateDir:        filepath.Join(dir, "state"),
-		imageHook:       "file:" + filepath.Join(d.out, "boot-image.img"),
-		configHook:      "file:" + filepath.Join(d.out, "running-config.txt"),
-		scriptTimeout:   30e9,
-		osName:          "DemoOS",
-		osVersion:       "1.0",
-		hwModel:         "demo-model",
-		encoding:        encoding,
-		passwordFile:    d.files["password"],
-		clock:           "trusted",
-		maxResponseSize: client.DefaultMaxResponseSize,
-		backoffInitial:  1e9,
-		backoffMax:      1e9,
+	// The agent runs with the defaults of `sztp run`, except for these.
+	f := &runFlags{}
+	f.add(pflag.NewFlagSet("demo", pflag.ContinueOnError))
+	f.urls = []string{d.redirect.URL}
+	f.once = true
+	f.stateDir = filepath.Join(dir, "state")
+	f.imageHook = "file:" + filepath.Join(d.out, "boot-image.img")
+	f.configHook = "file:" + filepath.Join(d.out, "running-config.txt")
+	f.scriptTimeout = 30 * time.Second
+	f.osName, f.osVersion, f.osRelease = "DemoOS", "1.0", ""
+	f.hwModel = "demo-model"
+	f.encoding = encoding
+	f.passwordFile = d.files["password"]
+	f.clock = "trusted"
+	if err := f.validate(); err != nil {
+		return err
 	}
 	f.id.idevidCert = d.files["device.pem"]
 	f.id.idevidKey = d.files["device.key"]
@@ -132,16 +148,17 @@ func runDemo(cmd *cli.Command, keep, encrypt bool, encoding string) error {
 	}
 	fmt.Fprintf(w, "device %s runs DemoOS 1.0; bootstrap server %s\n", demoSerial, d.redirect.URL)
 
-	cfg, closeFn, err := f.agentConfig(cmd.Context(), log)
+	cfg, closeFn, err := f.agentConfig(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
+	cfg.Sources = []client.Source{client.URLSource{Label: "bootstrap-url", URLs: f.urls, Mode: client.Opportunistic}}
 	agent, err := client.New(cfg)
 	if err != nil {
 		return err
 	}
-	out, runErr := agent.RunOnce(cmd.Context())
+	out, runErr := agent.RunOnce(ctx)
 	return d.summary(out, runErr)
 }
 
@@ -277,6 +294,21 @@ func (d *demo) summary(out *client.Outcome, runErr error) error {
 		return exitError{exitFailure, fmt.Errorf("demo: the last progress report is not bootstrap-complete")}
 	}
 	return nil
+}
+
+// demoOutput is the demo's standard output; the first failed write (the
+// reader went away) stops the demo.
+type demoOutput struct {
+	w      io.Writer
+	cancel context.CancelFunc
+}
+
+func (o *demoOutput) Write(p []byte) (int, error) {
+	n, err := o.w.Write(p)
+	if err != nil {
+		o.cancel()
+	}
+	return n, err
 }
 
 func oneLine(s string) string {

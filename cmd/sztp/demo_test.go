@@ -3,7 +3,11 @@
 package main
 
 import (
+	"bufio"
+	"io"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -33,6 +37,74 @@ func TestDemo(t *testing.T) {
 			}
 			if strings.Contains(strings.Join(args, " "), "encrypt") && !strings.Contains(out, "encrypted=true") {
 				t.Errorf("--encrypt: artifacts not shown decrypted\n%s", out)
+			}
+		})
+	}
+}
+
+// `sztp demo | head -1` closes the demo's output early: the demo must not
+// be killed by SIGPIPE before it removes its temporary directory.
+func TestDemoCleansUpWhenItsOutputCloses(t *testing.T) {
+	tmp := t.TempDir()
+	cmd := sztpProcess(t, tmp, "demo")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the demo's first line: %v", err)
+	}
+	if !strings.Contains(line, demoSerial) {
+		t.Errorf("first line %q", line)
+	}
+	stdout.Close()
+	werr := cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		t.Errorf("demo killed by %v", ws.Signal())
+	}
+	t.Logf("demo ended: %v", werr)
+	left, err := filepath.Glob(filepath.Join(tmp, "sztp-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Errorf("demo left %v behind", left)
+	}
+}
+
+// SIGTERM and SIGHUP end the demo early, and it still cleans up.
+func TestDemoCleansUpOnSignal(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			tmp := t.TempDir()
+			cmd := sztpProcess(t, tmp, "demo")
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// The first line is printed once the temporary directory exists.
+			r := bufio.NewReader(stdout)
+			if _, err := r.ReadString('\n'); err != nil {
+				t.Fatalf("reading the demo's first line: %v", err)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, r)
+			cmd.Wait()
+			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				t.Errorf("demo killed by %v", ws.Signal())
+			}
+			left, _ := filepath.Glob(filepath.Join(tmp, "sztp-*"))
+			if len(left) != 0 {
+				t.Errorf("demo left %v behind", left)
 			}
 		})
 	}

@@ -26,9 +26,19 @@ With --lease-file it reads the lease of the operating system's DHCP client
 instead (ISC dhclient, systemd-networkd, NetworkManager, dhcpcd), e.g.
 /var/lib/dhcp/dhclient.eth0.leases.
 
-Only URIs of the form https://host[:port] are printed; entries that are
-ignored, and a plain-text option value (accepted for compatibility), are
-reported on stderr. Exit status 1 when no lease carried a usable URI.`
+Only URIs of the form https://host[:port] are printed, in option order; each
+entry that is ignored (another scheme, a path, a malformed entry) is named
+on stderr. Servers learned this way are untrusted (RFC 8572 4.3).
+
+The option is a list of {2-octet length, URI} entries (RFC 8572 8.3), e.g.
+for dnsmasq: --dhcp-option=143,00:18:68:74:74:70:73:3a:2f:2f:73:7a:74:70:2e:
+65:78:61:6d:70:6c:65:2e:63:6f:6d (https://sztp.example.com). Some dhcpd
+configurations declare it as text instead ("https://host:port/restconf/...").
+Such a plain-text value is accepted, with a warning on stderr naming it:
+its URIs are split at commas and spaces, and a RESTCONF path is removed.
+
+Exit status: 0 when a lease carried a usable URI; 1 when none did (or DHCP
+failed); 2 for bad flags.`
 
 // dhcpResult is one line of the --json output.
 type dhcpResult struct {

@@ -30,14 +30,32 @@ type getReport struct {
 	ConveyedInformation json.RawMessage `json:"conveyed-information,omitempty"`
 }
 
+const getLong = `Make one get-bootstrapping-data call to --url with the device's identity
+and print what came back, for debugging a bootstrap server: whether the
+server authenticated against --server-trust-anchor (trusted), the nonce
+sent, which artifacts came, whether they are encrypted and signed and
+validate (voucher against --voucher-trust-anchor, owner certificate,
+signature), and the decoded conveyed information. Nothing is acted on and no
+progress is reported. An untrusted server gets only signed-data-preferred
+and the nonce, as in 'sztp run'.
+
+Exit status: 0 when the answer validated and decoded; 1 when there was no
+answer (connection, TLS or HTTP error: logged) or it did not validate or
+decode (printed); 2 for bad flags.`
+
+const getExample = `  sztp get --url https://sztp.example.com:8443 --server-trust-anchor ca.pem \
+    --voucher-trust-anchor masa.pem --idevid-cert idevid.pem --idevid-key idevid.key --json`
+
 func newGetCmd() *cli.Command {
 	f := &runFlags{}
 	var url string
 	var asJSON bool
 	cmd := &cli.Command{
-		Use:   "get --url URL",
-		Short: "one get-bootstrapping-data call, decoded and verified (for debugging a server)",
-		Args:  cli.NoArgs,
+		Use:     "get --url URL",
+		Short:   "one get-bootstrapping-data call, decoded and verified (for debugging a server)",
+		Long:    getLong,
+		Example: getExample,
+		Args:    cli.NoArgs,
 		RunE: func(cmd *cli.Command, _ []string) error {
 			if url == "" {
 				return usagef("--url is required")

@@ -2,37 +2,21 @@ package main
 
 import (
 	"encoding/json"
-	"encoding/pem"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/client/sztptest"
-	"github.com/sztp/sztp/trust/trusttest"
 )
 
 // Issue 2 item 9: `sztp get --url URL --json` prints the decoded response.
 func TestGetJSON(t *testing.T) {
-	dir := t.TempDir()
-	p, err := sztptest.NewPKI("GET-0001")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := p.WriteFiles(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sztptest.NewServer(sztptest.Options{Certificate: p.Server.TLS(), ClientCAs: p.ClientCAs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	d := newTestDevice(t, "GET-0001")
+	s, files := d.server, d.files
 	s.SetResponse("GET-0001", &sztptest.Response{ReportingLevel: conveyed.Verbose, Conveyed: &conveyed.ConveyedInformation{
 		Redirect: &conveyed.RedirectInformation{BootstrapServers: []conveyed.BootstrapServer{{Address: "sztp.example", Port: 8443}}}}})
-	base := []string{"get", "--url", s.URL, "--idevid-cert", files["device.pem"], "--idevid-key", files["device.key"],
-		"--config", "", "--cmdline-file", ""}
+	base := append([]string{"get", "--url", s.URL, "--config", "", "--cmdline-file", ""}, d.identity()...)
 	for _, tc := range []struct {
 		anchors []string
 		trusted bool
@@ -52,7 +36,7 @@ func TestGetJSON(t *testing.T) {
 			t.Errorf("conveyed-information %s", rep.ConveyedInformation)
 		}
 	}
-	out, _, code := runSztp(t, append(base, "--server-trust-anchor", filepath.Join(dir, "ca.pem"))...)
+	out, _, code := runSztp(t, append(base, "--server-trust-anchor", filepath.Join(d.dir, "ca.pem"))...)
 	if code != 0 || !strings.Contains(out, "trusted: true") || !strings.Contains(out, "sztp.example") {
 		t.Errorf("text output (exit %d):\n%s", code, out)
 	}
@@ -65,31 +49,13 @@ func TestGetJSON(t *testing.T) {
 // says who the owner is; with the wrong voucher anchor it exits 1 naming the
 // failed step.
 func TestGetSigned(t *testing.T) {
-	dir := t.TempDir()
-	p, err := sztptest.NewPKI("GET-0002")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := p.WriteFiles(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, err := trusttest.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	voucherCA := filepath.Join(dir, "voucher-ca.pem")
-	os.WriteFile(voucherCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: owner.ManufacturerCA.Cert.Raw}), 0o600)
-	s, err := sztptest.NewServer(sztptest.Options{Certificate: p.Server.TLS(), ClientCAs: p.ClientCAs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	d := newTestDevice(t, "GET-0002")
+	s, files := d.server, d.files
+	owner, voucherCA := newOwner(t, d.dir)
 	s.SetResponse("GET-0002", &sztptest.Response{Build: sztptest.Signed(&conveyed.ConveyedInformation{
 		Redirect: &conveyed.RedirectInformation{BootstrapServers: []conveyed.BootstrapServer{{Address: "next.example"}}}},
 		sztptest.SignedOptions{PKI: owner, Serial: "GET-0002", Nonce: true})})
-	base := []string{"get", "--json", "--url", s.URL, "--idevid-cert", files["device.pem"], "--idevid-key", files["device.key"],
-		"--config", "", "--cmdline-file", ""}
+	base := append([]string{"get", "--json", "--url", s.URL, "--config", "", "--cmdline-file", ""}, d.identity()...)
 	out, errOut, code := runSztp(t, append(base, "--voucher-trust-anchor", voucherCA)...)
 	var rep getReport
 	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {

@@ -66,17 +66,20 @@ func (f *identityFlags) load(ctx context.Context, log *slog.Logger) (*client.Ide
 	noop := func() error { return nil }
 	var id *client.Identity
 	closeFn := noop
-	if f.idevidKey != "" && f.tpmPath == "" {
+	if f.idevidKey != "" && f.tpmPath != "" {
+		return nil, nil, usagef("--idevid-key and --tpm both name the IDevID key: give one (--idevid-key for a key in a file, --tpm for a key in the TPM)")
+	}
+	if f.idevidKey != "" {
 		if f.idevidCert == "" {
 			return nil, nil, usagef("--idevid-key needs --idevid-cert")
 		}
 		certs, err := loadCertificates(f.idevidCert)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("--idevid-cert: %w", err)
 		}
 		key, err := loadPrivateKey(f.idevidKey)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("--idevid-key: %w", err)
 		}
 		id = &client.Identity{Certificate: certs[0], Chain: certs[1:], Signer: key}
 		if !publicKeysEqual(key.Public(), certs[0].PublicKey) {
@@ -105,7 +108,7 @@ func (f *identityFlags) load(ctx context.Context, log *slog.Logger) (*client.Ide
 		}
 		tid, err := tpm.OpenIdentity(ctx, cfg)
 		if err != nil {
-			return nil, nil, fmt.Errorf("loading IDevID from TPM %s: %w", cfg.Path, err)
+			return nil, nil, fmt.Errorf("loading IDevID from TPM %s: %w (give --tpm for another TPM, or --idevid-cert and --idevid-key for an identity in files)", cfg.Path, err)
 		}
 		id = &client.Identity{Certificate: tid.Certificate, Chain: tid.Chain, Signer: tid.Signer, Decrypter: tid.Decrypter}
 		if tid.ECDH != nil {
@@ -115,27 +118,32 @@ func (f *identityFlags) load(ctx context.Context, log *slog.Logger) (*client.Ide
 			closeFn = tid.Close
 		}
 	}
-	if f.idevidChain != "" && f.tpmPath == "" && f.idevidKey != "" {
+	if f.idevidChain != "" && f.idevidKey != "" {
 		chain, err := loadCertificates(f.idevidChain)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("--idevid-chain: %w", err)
 		}
 		id.Chain = append(id.Chain, chain...)
 	}
 	if f.decryptionKey != "" {
 		key, err := loadPrivateKey(f.decryptionKey)
 		if err != nil {
-			return nil, nil, err
+			closeFn()
+			return nil, nil, fmt.Errorf("--decryption-key: %w", err)
 		}
 		switch k := key.(type) {
 		case *ecdsa.PrivateKey:
 			ek, err := k.ECDH()
 			if err != nil {
+				closeFn()
 				return nil, nil, fmt.Errorf("--decryption-key %s: %w", f.decryptionKey, err)
 			}
 			id.ECDH = trust.NewECDHKey(ek)
 		case crypto.Decrypter:
 			id.Decrypter = k
+		default:
+			closeFn()
+			return nil, nil, usagef("--decryption-key %s: a %T cannot decrypt (want an RSA key, or an EC P-256/P-384 key for ECDH)", f.decryptionKey, key)
 		}
 	}
 	id.SerialNumber = f.serialNumber

@@ -64,7 +64,7 @@ func newRoot() *cli.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn, error")
+	root.PersistentFlags().Var(&levelFlag{"info"}, "log-level", "log level: debug, info, warn, error")
 	root.SetFlagErrorFunc(func(c *cli.Command, err error) error { return usageError{err} })
 	for _, f := range commands {
 		root.AddCommand(f())

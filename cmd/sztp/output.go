@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -9,14 +10,27 @@ import (
 	"github.com/sztp/sztp/internal/cli"
 )
 
+// levelFlag is --log-level: a level name checked when the flag is set, so a
+// wrong one is a usage error. Its Type is "string" for GetString.
+type levelFlag struct{ s string }
+
+func (f *levelFlag) String() string { return f.s }
+func (f *levelFlag) Type() string   { return "string" }
+func (f *levelFlag) Set(s string) error {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return fmt.Errorf("unknown log level %q: want debug, info, warn or error", s)
+	}
+	f.s = s
+	return nil
+}
+
 // logger returns the slog logger for a command, at the --log-level given.
 // Logs go to stderr; results go to stdout.
 func logger(cmd *cli.Command) *slog.Logger {
-	lvl := new(slog.LevelVar)
+	var lvl slog.Level
 	if s, err := cmd.Flags().GetString("log-level"); err == nil {
-		if err := lvl.UnmarshalText([]byte(s)); err != nil {
-			lvl.Set(slog.LevelInfo)
-		}
+		lvl.UnmarshalText([]byte(s)) // checked by levelFlag.Set
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 }

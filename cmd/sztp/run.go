@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -58,6 +60,8 @@ type runFlags struct {
 	dhcpNoConfigure bool
 	dhcpTimeout     time.Duration
 	resolvConf      string
+	sshHostKeys     []string
+	anchorCerts     []string
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet) {
@@ -82,6 +86,8 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.hwModel, "hw-model", "", "hardware model sent to trusted bootstrap servers")
 	fs.StringVar(&f.encoding, "encoding", "json", "RESTCONF encoding: json or xml")
 	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the HTTP Basic password (username = serial number); sent only to authenticated servers")
+	fs.StringSliceVar(&f.sshHostKeys, "ssh-host-key", nil, "OpenSSH public host key file (e.g. /etc/ssh/ssh_host_ed25519_key.pub) sent with bootstrap-complete; read after the scripts ran (repeatable)")
+	fs.StringSliceVar(&f.anchorCerts, "trust-anchor-cert", nil, "certs-only CMS (DER or PEM) with the chain that authenticates this device's certificate, sent with bootstrap-complete (repeatable)")
 	addConfigFlags(fs, &f.configFile, &f.cmdlineFile)
 	fs.StringVar(&f.clock, "clock", "auto", "is the clock accurate: trusted, untrusted (skip voucher/certificate time checks), auto (untrusted if now is before this binary's build time)")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", client.DefaultDialTimeout, "TCP connect and TLS handshake timeout, each")
@@ -125,15 +131,38 @@ exit 0 at once until 'sztp enable' re-arms the device. 'sztp disable' (or
 sztp.disable on the kernel command line) turns SZTP off.
 
 Settings: flags win over the kernel command line (sztp.<flag>=value), which
-wins over the config file (--config).`
+wins over the config file (--config).
+
+Output: the result on stdout: success, rebooting (an image hook rebooted or
+will reboot the device), disabled, or already-bootstrapped; the log (what was
+tried, and why it failed) on stderr; the progress reports sent in the state
+directory ('sztp status').
+
+Exit status: 0 for those results; 1 when a --once pass did not bootstrap
+(every source and server failed; the reasons are logged); 2 for bad flags or
+settings. Without --once, run returns only on success or a signal.`
+
+const runExample = `  # IDevID in the TPM, bootstrap servers from DHCP (what an initramfs runs)
+  sztp run
+
+  # a named server; identity from files; image and configuration to files
+  sztp run --once --bootstrap-url https://sztp.example.com:8443 \
+    --server-trust-anchor /etc/sztp/server-ca.pem --voucher-trust-anchor /etc/sztp/masa.pem \
+    --idevid-cert /etc/sztp/idevid.pem --idevid-key /etc/sztp/idevid.key \
+    --password-file /etc/sztp/password --image-hook file:/dev/sdb2,reboot \
+    --config-hook file:/etc/device/startup-config
+
+  # servers from the lease of the operating system's DHCP client
+  sztp run --once --lease-file auto --tpm tcp://127.0.0.1:2321`
 
 func newRunCmd() *cli.Command {
 	f := &runFlags{}
 	cmd := &cli.Command{
-		Use:   "run",
-		Short: "bootstrap this device (loops until success unless --once)",
-		Long:  runLong,
-		Args:  cli.NoArgs,
+		Use:     "run",
+		Short:   "bootstrap this device (loops until success unless --once)",
+		Long:    runLong,
+		Example: runExample,
+		Args:    cli.NoArgs,
 		RunE: func(cmd *cli.Command, _ []string) error {
 			l, err := loadLayers(cmd, flagNames(cmd))
 			if err != nil {
@@ -154,7 +183,39 @@ func newRunCmd() *cli.Command {
 	return cmd
 }
 
+// validate rejects values that would silently mean something else: a zero
+// retry delay (a tight loop against the servers), a zero or negative
+// timeout or size (quietly the default, or no limit).
+func (f *runFlags) validate() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"retry-initial", f.backoffInitial}, {"retry-max", f.backoffMax},
+		{"connect-timeout", f.connectTimeout}, {"response-timeout", f.headerTimeout},
+		{"request-timeout", f.requestTimeout}, {"script-timeout", f.scriptTimeout},
+		{"dhcp-timeout", f.dhcpTimeout},
+	} {
+		if d.v <= 0 {
+			return usagef("--%s %s: must be positive", d.name, d.v)
+		}
+	}
+	if f.backoffMax < f.backoffInitial {
+		return usagef("--retry-max %s is less than --retry-initial %s", f.backoffMax, f.backoffInitial)
+	}
+	if f.entropyTimeout < 0 {
+		return usagef("--entropy-timeout %s: must not be negative", f.entropyTimeout)
+	}
+	if f.maxResponseSize <= 0 {
+		return usagef("--max-response-size %d: must be positive", f.maxResponseSize)
+	}
+	return nil
+}
+
 func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) error {
+	if err := f.validate(); err != nil {
+		return err
+	}
 	// C1: a disabled or already bootstrapped device needs nothing else,
 	// not even its identity.
 	if f.stateDir != "" {
@@ -212,8 +273,9 @@ func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) 
 	return nil
 }
 
-// agentConfig turns the flags into the engine configuration. The returned
-// function releases the TPM.
+// agentConfig turns the flags into the engine configuration (without
+// Sources). The returned function releases the TPM and removes a temporary
+// scripts directory.
 func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Config, func(), error) {
 	noop := func() {}
 	enc, err := conveyed.ParseEncoding(f.encoding)
@@ -249,6 +311,9 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 			return client.Config{}, noop, fmt.Errorf("--password-file: %w", err)
 		}
 		password = strings.TrimRight(string(data), "\r\n")
+		if password == "" {
+			return client.Config{}, noop, usagef("--password-file %s is empty", f.passwordFile)
+		}
 	}
 	osName, osVersion := f.osName, f.osVersion
 	if (osName == "" || osVersion == "") && f.osRelease != "" {
@@ -261,7 +326,7 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		}
 	}
 	var st *state.Store
-	scriptDir := filepath.Join(os.TempDir(), fmt.Sprintf("sztp-scripts-%d", os.Getpid()))
+	var scriptDir string
 	// Downloads are accepted from any image server (RFC 8572 download-uri):
 	// the SHA-256 in the onboarding information is what is trusted.
 	fetcher := &images.Fetcher{Logger: log}
@@ -290,16 +355,27 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 	if err != nil {
 		return client.Config{}, noop, err
 	}
+	var scripts boot.ScriptRunner
+	release := func() { closeID() }
+	if scriptDir != "" {
+		scripts = boot.NewScriptRunner(scriptDir, hookOpts)
+	} else {
+		// No state directory: scripts go to a fresh private temporary
+		// directory (0700, an unguessable name), made when the first
+		// script runs and removed when the run ends.
+		t := &tempScripts{opts: hookOpts}
+		scripts = t
+		release = func() { closeID(); t.remove() }
+	}
 	timeouts := client.Timeouts{Dial: f.connectTimeout, TLSHandshake: f.connectTimeout, ResponseHeader: f.headerTimeout, Request: f.requestTimeout}
 	cfg := client.Config{
 		Identity:            id,
 		ServerTrustAnchors:  serverAnchors,
 		VoucherTrustAnchors: voucherAnchors,
-		Sources:             []client.Source{client.URLSource{Label: "bootstrap-url", URLs: f.urls, Mode: client.Opportunistic}},
 		Images:              fetcher,
 		Image:               img,
 		Config:              cfgHook,
-		Scripts:             boot.NewScriptRunner(scriptDir, hookOpts),
+		Scripts:             scripts,
 		ScriptTimeout:       f.scriptTimeout,
 		State:               st,
 		Clock:               backoff.RealClock{},
@@ -314,8 +390,74 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		Timeouts:            timeouts,
 		MaxResponseSize:     f.maxResponseSize,
 	}
+	if len(f.sshHostKeys) > 0 || len(f.anchorCerts) > 0 {
+		cfg.Completion = f.completion
+	}
 	log.Info("device identity", "serial-number", id.SerialNumber, "subject", id.Certificate.Subject.String(), "os-name", osName, "os-version", osVersion)
-	return cfg, func() { closeID() }, nil
+	return cfg, release, nil
+}
+
+// tempScripts runs scripts from a temporary directory made on first use.
+type tempScripts struct {
+	opts boot.Options
+	mu   sync.Mutex
+	dir  string
+	run  boot.ScriptRunner
+}
+
+func (t *tempScripts) RunScript(ctx context.Context, name string, script []byte) (*boot.ScriptResult, error) {
+	t.mu.Lock()
+	if t.run == nil {
+		d, err := os.MkdirTemp("", "sztp-scripts-*")
+		if err != nil {
+			t.mu.Unlock()
+			return nil, fmt.Errorf("scripts directory: %w", err)
+		}
+		t.dir, t.run = d, boot.NewScriptRunner(d, t.opts)
+	}
+	run := t.run
+	t.mu.Unlock()
+	return run.RunScript(ctx, name, script)
+}
+
+func (t *tempScripts) remove() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.dir != "" {
+		os.RemoveAll(t.dir)
+	}
+}
+
+// completion reads --ssh-host-key and --trust-anchor-cert for
+// bootstrap-complete (C66). It runs after the scripts, which may have made
+// the keys.
+func (f *runFlags) completion(context.Context) (*client.Completion, error) {
+	c := &client.Completion{}
+	for _, file := range f.sshHostKeys {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--ssh-host-key: %w", err)
+		}
+		k, err := client.ParseSSHPublicKey(data)
+		if err != nil {
+			return nil, fmt.Errorf("--ssh-host-key %s: %w", file, err)
+		}
+		c.SSHHostKeys = append(c.SSHHostKeys, k)
+	}
+	for _, file := range f.anchorCerts {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--trust-anchor-cert: %w", err)
+		}
+		if b, _ := pem.Decode(data); b != nil {
+			data = b.Bytes
+		}
+		if _, err := trust.ParseCertsOnly(data); err != nil {
+			return nil, fmt.Errorf("--trust-anchor-cert %s: %w", file, err)
+		}
+		c.TrustAnchorCerts = append(c.TrustAnchorCerts, data)
+	}
+	return c, nil
 }
 
 // clockUntrusted interprets --clock.

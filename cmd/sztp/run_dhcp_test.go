@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/pem"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,7 +13,6 @@ import (
 	"github.com/sztp/sztp/client/sztptest"
 	"github.com/sztp/sztp/dhcpopts"
 	"github.com/sztp/sztp/dhcpopts/dhcptest"
-	"github.com/sztp/sztp/trust/trusttest"
 )
 
 // Issue 4 acceptance: a full `sztp run` that gets its bootstrap server URI
@@ -28,10 +26,8 @@ func TestRunFromDHCP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	owner, err := trusttest.New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := t.TempDir()
+	owner, voucherCA := newOwner(t, dir)
 	cert, err := sztptest.NewServerCert(p.ServerCA, "bootstrap", nil, []net.IP{net.IP(n.ServerV4.AsSlice())})
 	if err != nil {
 		t.Fatal(err)
@@ -54,13 +50,10 @@ func TestRunFromDHCP(t *testing.T) {
 	}
 	n.Serve(t, dhcptest.Options{IPv4: true, Option143: opt})
 
-	dir := t.TempDir()
 	files, err := p.WriteFiles(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	voucherCA := filepath.Join(dir, "voucher-ca.pem")
-	os.WriteFile(voucherCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: owner.ManufacturerCA.Cert.Raw}), 0o600)
 	cfg := filepath.Join(dir, "CFG")
 	bin := dhcptest.Build(t, ".")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

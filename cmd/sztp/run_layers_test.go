@@ -12,20 +12,8 @@ import (
 // Issue 2 item 5: the bootstrap server can come from sztp.url= on the
 // kernel command line, and the device's settings from the config file.
 func TestRunFromKernelCommandLineAndConfigFile(t *testing.T) {
-	dir := t.TempDir()
-	p, err := sztptest.NewPKI("KC-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := p.WriteFiles(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sztptest.NewServer(sztptest.Options{Certificate: p.Server.TLS(), ClientCAs: p.ClientCAs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	d := newTestDevice(t, "KC-1")
+	dir, files, s := d.dir, d.files, d.server
 	s.SetResponse("KC-1", &sztptest.Response{Conveyed: &conveyed.ConveyedInformation{Onboarding: &conveyed.OnboardingInformation{
 		ConfigurationHandling: conveyed.Replace, Configuration: []byte("layered\n"),
 	}}})

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/client/sztptest"
 	"github.com/sztp/sztp/dhcpopts"
-	"github.com/sztp/sztp/trust/trusttest"
 )
 
 // Issue 4 item 4: `sztp run --lease-file F` takes the bootstrap server from
@@ -19,27 +17,10 @@ import (
 // it is asked with signed-data-preferred, its signed onboarding information
 // is acted on, and it gets no progress report.
 func TestRunFromLeaseFile(t *testing.T) {
-	dir := t.TempDir()
 	const serial = "LEASE-1"
-	p, err := sztptest.NewPKI(serial)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := p.WriteFiles(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, err := trusttest.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	voucherCA := filepath.Join(dir, "voucher-ca.pem")
-	os.WriteFile(voucherCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: owner.ManufacturerCA.Cert.Raw}), 0o600)
-	s, err := sztptest.NewServer(sztptest.Options{Certificate: p.Server.TLS(), ClientCAs: p.ClientCAs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	d := newTestDevice(t, serial)
+	dir, files, s := d.dir, d.files, d.server
+	owner, voucherCA := newOwner(t, dir)
 	s.SetResponse(serial, &sztptest.Response{Build: sztptest.Signed(&conveyed.ConveyedInformation{Onboarding: &conveyed.OnboardingInformation{
 		ConfigurationHandling: conveyed.Replace, Configuration: []byte("from-lease\n"),
 	}}, sztptest.SignedOptions{PKI: owner, Serial: serial, Nonce: true})})

@@ -17,15 +17,8 @@ import (
 // report boot-image-installed-rebooting and record what must run next; the
 // run after the "reboot", now on the new OS, skips the image and completes.
 func TestRunRebootAndResume(t *testing.T) {
-	dir := t.TempDir()
-	p, err := sztptest.NewPKI("RB-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := p.WriteFiles(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newTestDevice(t, "RB-1")
+	dir, p, files, s := d.dir, d.pki, d.files, d.server
 	fs, err := sztptest.NewFileServer(p.Server.TLS())
 	if err != nil {
 		t.Fatal(err)
@@ -33,11 +26,6 @@ func TestRunRebootAndResume(t *testing.T) {
 	defer fs.Close()
 	image := []byte("NewOS 2 image\n")
 	sum := sha256.Sum256(image)
-	s, err := sztptest.NewServer(sztptest.Options{Certificate: p.Server.TLS(), ClientCAs: p.ClientCAs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	s.SetResponse("RB-1", &sztptest.Response{Conveyed: &conveyed.ConveyedInformation{Onboarding: &conveyed.OnboardingInformation{
 		BootImage: &conveyed.BootImage{OSName: "NewOS", OSVersion: "2", DownloadURIs: []string{fs.Add("img", image)},
 			ImageVerification: []conveyed.ImageVerification{{HashAlgorithm: conveyed.HashSHA256, HashValue: sum[:]}}},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/dhcpopts"
@@ -36,6 +37,11 @@ func (f *runFlags) sources(dhcpSet bool, log *slog.Logger) ([]client.Source, err
 				if err != nil {
 					errs = append(errs, err)
 					continue
+				}
+				for _, l := range ls {
+					for _, w := range l.Warnings {
+						log.Warn("dhcp: "+w, "interface", l.Interface, "family", l.Family, "lease-file", p)
+					}
 				}
 				leases = append(leases, ls...)
 			}
@@ -72,16 +78,14 @@ func (f *runFlags) sources(dhcpSet bool, log *slog.Logger) ([]client.Source, err
 }
 
 // leaseCandidates turns the URIs of leases (of the given links, or all)
-// into provisional candidates, in order, without duplicates.
+// into provisional candidates, in order, without duplicates. (The leases'
+// warnings were logged where they were read.)
 func leaseCandidates(leases []dhcpopts.Lease, links []string, log *slog.Logger) ([]client.Candidate, error) {
 	var out []client.Candidate
 	seen := map[string]bool{}
 	for _, l := range leases {
-		if len(links) > 0 && l.Interface != "" && !contains(links, l.Interface) {
+		if len(links) > 0 && l.Interface != "" && !slices.Contains(links, l.Interface) {
 			continue
-		}
-		for _, w := range l.Warnings {
-			log.Warn("DHCP option", "interface", l.Interface, "family", l.Family, "source", l.Source, "warning", w)
 		}
 		for _, u := range l.URIs {
 			if seen[u] {
@@ -96,13 +100,4 @@ func leaseCandidates(leases []dhcpopts.Lease, links []string, log *slog.Logger) 
 		return nil, fmt.Errorf("no DHCP lease carried an SZTP option (143/136) with a usable URI (%d leases)", len(leases))
 	}
 	return out, nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

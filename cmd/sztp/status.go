@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/sztp/sztp/internal/cli"
@@ -23,14 +24,25 @@ type statusReport struct {
 	Journal       []state.Entry        `json:"journal"`
 }
 
+const statusLong = `Print what the state directory records: whether SZTP is enabled, whether
+the device has bootstrapped (then 'sztp run' exits 0 at once until
+'sztp enable'), the last run's result and error, a reboot into a new image
+that the next run expects, and the progress reports sent, newest last
+(--last limits them). Nothing is changed; a state directory that does not
+exist reads as the factory state (enabled, not bootstrapped).
+
+Exit status: 0; 1 when a state file cannot be read.`
+
 func newStatusCmd() *cli.Command {
 	var stateDir, cfgFile, cmdline string
 	var asJSON bool
 	var last int
 	cmd := &cli.Command{
-		Use:   "status",
-		Short: "show what the state directory says (enabled, bootstrapped, last run, progress journal)",
-		Args:  cli.NoArgs,
+		Use:     "status",
+		Short:   "show what the state directory says (enabled, bootstrapped, last run, progress journal)",
+		Long:    statusLong,
+		Example: "  sztp status\n  sztp status --state-dir /var/lib/sztp --json --last 0",
+		Args:    cli.NoArgs,
 		RunE: func(cmd *cli.Command, _ []string) error {
 			if err := applySharedLayers(cmd); err != nil {
 				return err
@@ -97,7 +109,7 @@ func printStatus(w io.Writer, r *statusReport) {
 	if l := r.LastRun; l != nil {
 		fmt.Fprintf(w, "last run:        %s at %s", l.Result, l.Finished.Format(time.RFC3339))
 		if l.Error != "" {
-			fmt.Fprintf(w, ": %s", l.Error)
+			fmt.Fprintf(w, ": %s", indentLines(l.Error, "                 "))
 		}
 		fmt.Fprintln(w)
 	}
@@ -113,11 +125,16 @@ func printStatus(w io.Writer, r *statusReport) {
 			}
 			msg := ""
 			if e.Message != "" {
-				msg = ": " + e.Message
+				msg = ": " + indentLines(strings.TrimRight(e.Message, "\n"), "      ")
 			}
 			fmt.Fprintf(w, "  %s %s %s%s%s\n", e.Time.Format(time.RFC3339), e.Server, e.ProgressType, msg, sent)
 		}
 	}
+}
+
+// indentLines puts indent before every line of s but the first.
+func indentLines(s, indent string) string {
+	return strings.ReplaceAll(s, "\n", "\n"+indent)
 }
 
 // applySharedLayers applies the config file and kernel command line to a

@@ -1,8 +1,3 @@
-// Package cli is a small subcommand framework over pflag: commands with
-// local and persistent flags, positional-argument checks, and plain-text
-// help. It mirrors the part of cobra's API that sztp uses, without its
-// text/template help renderer, whose reflection keeps every exported method
-// of the program in the binary and costs the agent more than half a MiB.
 package cli
 
 import (
@@ -35,9 +30,6 @@ func NoArgs(cmd *Command, args []string) error {
 	return nil
 }
 
-// ArbitraryArgs accepts any positional arguments.
-func ArbitraryArgs(*Command, []string) error { return nil }
-
 // ExactArgs accepts exactly n positional arguments.
 func ExactArgs(n int) PositionalArgs {
 	return func(cmd *Command, args []string) error {
@@ -53,26 +45,6 @@ func MinimumNArgs(n int) PositionalArgs {
 	return func(cmd *Command, args []string) error {
 		if len(args) < n {
 			return fmt.Errorf("%s requires at least %d arg(s), only received %d", cmd.CommandPath(), n, len(args))
-		}
-		return nil
-	}
-}
-
-// MaximumNArgs accepts at most n positional arguments.
-func MaximumNArgs(n int) PositionalArgs {
-	return func(cmd *Command, args []string) error {
-		if len(args) > n {
-			return fmt.Errorf("%s accepts at most %d arg(s), received %d", cmd.CommandPath(), n, len(args))
-		}
-		return nil
-	}
-}
-
-// RangeArgs accepts between min and max positional arguments.
-func RangeArgs(min, max int) PositionalArgs {
-	return func(cmd *Command, args []string) error {
-		if len(args) < min || len(args) > max {
-			return fmt.Errorf("%s accepts between %d and %d arg(s), received %d", cmd.CommandPath(), min, max, len(args))
 		}
 		return nil
 	}
@@ -148,16 +120,6 @@ func (c *Command) Commands() []*Command {
 	out := append([]*Command(nil), c.children...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
 	return out
-}
-
-// Parent returns the parent command, or nil for the root.
-func (c *Command) Parent() *Command { return c.parent }
-
-func (c *Command) root() *Command {
-	for c.parent != nil {
-		c = c.parent
-	}
-	return c
 }
 
 // SetArgs sets the arguments Execute parses instead of os.Args[1:].

@@ -7,7 +7,8 @@
 // Files in the directory:
 //
 //	enabled          "enabled\n" or "disabled\n"; absent means enabled
-//	completed.json   Completion, written after bootstrap-complete
+//	completed.json   Completion (run-once), written just before
+//	                 bootstrap-complete, removed if the server refuses it
 //	last-run.json    Run, the last attempt's result
 //	journal.json     []Entry, the newest MaxJournal progress reports
 //	reboot.json      PendingReboot, the image expected after a reboot

@@ -123,14 +123,25 @@ type Completion struct {
 func (s *Store) Completed() (*Completion, error) {
 	var c Completion
 	ok, err := s.readJSON(fileCompleted, &c)
-	if err != nil || !ok {
-		return nil, err
+	if err != nil {
+		return nil, fmt.Errorf("%w ('sztp enable' removes the run-once record)", err)
+	}
+	if !ok {
+		return nil, nil
 	}
 	return &c, nil
 }
 
 // MarkCompleted writes the completion record.
 func (s *Store) MarkCompleted(c Completion) error { return s.writeJSON(fileCompleted, c) }
+
+// ClearCompleted removes the completion record (a bootstrap-complete the
+// server did not accept).
+func (s *Store) ClearCompleted() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remove(fileCompleted)
+}
 
 // Run is the result of the last attempt.
 type Run struct {

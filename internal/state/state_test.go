@@ -3,6 +3,7 @@ package state
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -124,5 +125,49 @@ func TestNoTempFilesLeft(t *testing.T) {
 		if e.Name()[0] == '.' {
 			t.Errorf("temp file left behind: %s", e.Name())
 		}
+	}
+}
+
+func TestClearCompleted(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClearCompleted(); err != nil {
+		t.Fatalf("clearing an absent record: %v", err)
+	}
+	if err := s.MarkCompleted(Completion{Server: "a:443"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClearCompleted(); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Completed(); c != nil || err != nil {
+		t.Errorf("record %+v (%v) after ClearCompleted", c, err)
+	}
+	if on, _ := s.Enabled(); !on {
+		t.Error("ClearCompleted changed the enabled flag")
+	}
+}
+
+// A damaged run-once record must not leave the operator guessing: the
+// error names the file and the command that resets it.
+func TestDamagedCompletionRecordSaysHowToReset(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.Dir, "completed.json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Completed()
+	if err == nil || !strings.Contains(err.Error(), "completed.json") || !strings.Contains(err.Error(), "sztp enable") {
+		t.Errorf("error %v, want one naming the file and sztp enable", err)
+	}
+	if err := s.SetEnabled(true); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Completed(); c != nil || err != nil {
+		t.Errorf("after enable: %+v, %v", c, err)
 	}
 }
