@@ -265,6 +265,10 @@ func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) 
 	} else {
 		out, err = agent.Run(ctx)
 	}
+	if err != nil && ctx.Err() != nil {
+		// SIGTERM/SIGINT: the engine sent its terminating reports already.
+		return exitError{exitFailure, fmt.Errorf("stopped by a signal before a bootstrap succeeded (%v)", err)}
+	}
 	if err != nil {
 		return exitError{exitFailure, fmt.Errorf("bootstrap failed: %w", err)}
 	}
