@@ -52,22 +52,32 @@ interrupted) unless --keep.
 Exit status: 0 when the last progress report is bootstrap-complete; 1
 otherwise; 2 for bad flags.`
 
+// demoOptions are the demo's flags.
+type demoOptions struct {
+	keep, encrypt         bool
+	encoding              string
+	imageHook, configHook string
+	scriptTimeout         time.Duration
+}
+
 func newDemoCmd() *cli.Command {
-	var keep, encrypt bool
-	var encoding string
+	var o demoOptions
 	cmd := &cli.Command{
 		Use:     "demo",
 		Short:   "full bootstrap (redirect, image, scripts, config) against an embedded server, in a temporary directory",
 		Long:    demoLong,
-		Example: "  sztp demo\n  sztp demo --encoding xml --encrypt --keep",
+		Example: "  sztp demo\n  sztp demo --encoding xml --encrypt --keep\n  sztp demo --image-hook exec:/usr/lib/vendor/sztp-install --config-hook exec:/usr/lib/vendor/sztp-config",
 		Args:    cli.NoArgs,
 		RunE: func(cmd *cli.Command, _ []string) error {
-			return runDemo(cmd, keep, encrypt, encoding)
+			return runDemo(cmd, o)
 		},
 	}
-	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary directory (its path is printed)")
-	cmd.Flags().StringVar(&encoding, "encoding", "json", "RESTCONF and conveyed-information encoding: json or xml")
-	cmd.Flags().BoolVar(&encrypt, "encrypt", false, "also encrypt the signed artifacts to the device certificate (ECDH)")
+	cmd.Flags().BoolVar(&o.keep, "keep", false, "keep the temporary directory (its path is printed)")
+	cmd.Flags().StringVar(&o.encoding, "encoding", "json", "RESTCONF and conveyed-information encoding: json or xml")
+	cmd.Flags().BoolVar(&o.encrypt, "encrypt", false, "also encrypt the signed artifacts to the device certificate (ECDH)")
+	cmd.Flags().StringVar(&o.imageHook, "image-hook", "", "install the demo's boot image with this hook instead of file:DIR/device/boot-image.img (try a vendor exec: hook against the embedded server)")
+	cmd.Flags().StringVar(&o.configHook, "config-hook", "", "commit the demo's configuration with this hook instead of file:DIR/device/running-config.txt")
+	cmd.Flags().DurationVar(&o.scriptTimeout, "script-timeout", 30*time.Second, "time limit of each pre/post-configuration script")
 	return cmd
 }
 
@@ -80,6 +90,7 @@ type demo struct {
 	owner      *trusttest.PKI
 	enc        conveyed.Encoding
 	encrypt    bool
+	opts       demoOptions
 	fileSrv    *sztptest.FileServer
 	image      []byte
 	stdout     io.Writer
@@ -87,7 +98,8 @@ type demo struct {
 	last       conveyed.ProgressType
 }
 
-func runDemo(cmd *cli.Command, keep, encrypt bool, encoding string) error {
+func runDemo(cmd *cli.Command, o demoOptions) error {
+	keep, encrypt, encoding := o.keep, o.encrypt, o.encoding
 	enc, err := conveyed.ParseEncoding(encoding)
 	if err != nil {
 		return usagef("--encoding: %v", err)
@@ -114,7 +126,7 @@ func runDemo(cmd *cli.Command, keep, encrypt bool, encoding string) error {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	d := &demo{dir: dir, out: filepath.Join(dir, "device"), stdout: w, log: log, enc: enc, encrypt: encrypt}
+	d := &demo{dir: dir, out: filepath.Join(dir, "device"), stdout: w, log: log, enc: enc, encrypt: encrypt, opts: o}
 	if err := d.setup(); err != nil {
 		return err
 	}
@@ -129,8 +141,14 @@ func runDemo(cmd *cli.Command, keep, encrypt bool, encoding string) error {
 	f.once = true
 	f.stateDir = filepath.Join(dir, "state")
 	f.imageHook = "file:" + filepath.Join(d.out, "boot-image.img")
+	if o.imageHook != "" {
+		f.imageHook = o.imageHook
+	}
 	f.configHook = "file:" + filepath.Join(d.out, "running-config.txt")
-	f.scriptTimeout = 30 * time.Second
+	if o.configHook != "" {
+		f.configHook = o.configHook
+	}
+	f.scriptTimeout = o.scriptTimeout
 	f.osName, f.osVersion, f.osRelease = "DemoOS", "1.0", ""
 	f.hwModel = "demo-model"
 	f.encoding = encoding
@@ -276,13 +294,21 @@ func (d *demo) summary(out *client.Outcome, runErr error) error {
 	for _, name := range []string{"boot-image.img", "pre-script.marker", "running-config.txt", "post-script.marker"} {
 		p := filepath.Join(d.out, name)
 		fi, err := os.Stat(p)
-		if err != nil {
+		switch {
+		case err == nil:
+			fmt.Fprintf(w, "  %-20s %6d bytes  %s\n", name, fi.Size(), p)
+		case name == "boot-image.img" && d.opts.imageHook != "":
+			fmt.Fprintf(w, "  %-20s installed by %s\n", "boot image", d.opts.imageHook)
+		case name == "running-config.txt" && d.opts.configHook != "":
+			fmt.Fprintf(w, "  %-20s committed by %s\n", "configuration", d.opts.configHook)
+		default:
 			return exitError{exitFailure, fmt.Errorf("demo: %s missing: %w", name, err)}
 		}
-		fmt.Fprintf(w, "  %-20s %6d bytes  %s\n", name, fi.Size(), p)
 	}
-	if img, err := os.ReadFile(filepath.Join(d.out, "boot-image.img")); err != nil || string(img) != string(d.image) {
-		return exitError{exitFailure, fmt.Errorf("demo: installed image differs from the served one")}
+	if d.opts.imageHook == "" {
+		if img, err := os.ReadFile(filepath.Join(d.out, "boot-image.img")); err != nil || string(img) != string(d.image) {
+			return exitError{exitFailure, fmt.Errorf("demo: installed image differs from the served one")}
+		}
 	}
 	st, err := state.Open(filepath.Join(d.dir, "state"))
 	if err == nil {

@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -39,6 +40,38 @@ func TestDemo(t *testing.T) {
 				t.Errorf("--encrypt: artifacts not shown decrypted\n%s", out)
 			}
 		})
+	}
+}
+
+// A vendor's exec hooks can be tried against the embedded server: the
+// image and configuration steps go through them, with the documented
+// environment and the configuration on stdin.
+func TestDemoWithExecHooks(t *testing.T) {
+	dir := t.TempDir()
+	record := filepath.Join(dir, "calls")
+	hook := filepath.Join(dir, "hook")
+	script := "#!/bin/sh\n{ echo \"$SZTP_STEP $SZTP_OS_NAME $SZTP_OS_VERSION $SZTP_CONFIG_HANDLING\"; [ -n \"$SZTP_IMAGE\" ] && wc -c < \"$SZTP_IMAGE\"; [ \"$SZTP_STEP\" = configuration ] && cat; } >> " + record + "\nexit 0\n"
+	if err := os.WriteFile(hook, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runSztp(t, "demo", "--image-hook", "exec:"+hook, "--config-hook", "exec:"+hook)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := lastLineWith(out, "progress: "); got != "progress: bootstrap-complete" {
+		t.Errorf("last progress line %q", got)
+	}
+	calls, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatalf("the hook never ran: %v", err)
+	}
+	for _, want := range []string{"boot-image DemoOS 2.0", "configuration", "replace", "hostname demo-device"} {
+		if !strings.Contains(string(calls), want) {
+			t.Errorf("hook calls lack %q:\n%s", want, calls)
+		}
+	}
+	if !strings.Contains(out, "installed by exec:"+hook) {
+		t.Errorf("summary does not name the hook\n%s", out)
 	}
 }
 
