@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/pflag"
 	"github.com/sztp/sztp/boot"
@@ -209,7 +211,26 @@ func (f *runFlags) validate() error {
 	if f.maxResponseSize <= 0 {
 		return usagef("--max-response-size %d: must be positive", f.maxResponseSize)
 	}
+	for _, v := range []struct{ name, val string }{{"os-name", f.osName}, {"os-version", f.osVersion}, {"hw-model", f.hwModel}} {
+		if !printable(v.val) {
+			return usagef("--%s %q: control characters or invalid UTF-8 (it is sent to the server as a YANG string)", v.name, v.val)
+		}
+	}
 	return nil
+}
+
+// printable reports whether s is valid UTF-8 without control characters,
+// so it can be sent as a YANG string.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }
 
 func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) error {
@@ -322,6 +343,10 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 	osName, osVersion := f.osName, f.osVersion
 	if (osName == "" || osVersion == "") && f.osRelease != "" {
 		n, v := readOSRelease(f.osRelease)
+		if !printable(n) || !printable(v) {
+			log.Warn("ignoring NAME/VERSION_ID of the os-release file: control characters or invalid UTF-8", "file", f.osRelease, "name", n, "version", v)
+			n, v = "", ""
+		}
 		if osName == "" {
 			osName = n
 		}

@@ -37,6 +37,9 @@ func TestRunRejectsMeaninglessFlagValues(t *testing.T) {
 		{[]string{"--max-response-size", "0"}, "--max-response-size"},
 		{[]string{"--entropy-timeout", "-1s"}, "--entropy-timeout"},
 		{[]string{"--password-file", empty}, "--password-file"},
+		{[]string{"--os-name", "Vendor\x1bOS"}, "--os-name"},
+		{[]string{"--os-version", "1.0\n"}, "--os-version"},
+		{[]string{"--hw-model", "m\xff"}, "--hw-model"},
 	} {
 		_, errOut, code := runSztp(t, append(append([]string(nil), base...), tc.args...)...)
 		if code != exitUsage || !strings.Contains(errOut, tc.want) {
