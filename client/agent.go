@@ -124,6 +124,10 @@ type Agent struct {
 	log *slog.Logger
 	// retryAfter is the longest Retry-After seen in the last round.
 	retryAfter time.Duration
+	// signer counts the identity's signatures; sessions resume TLS
+	// sessions per trust decision, across rounds.
+	signer   *countingSigner
+	sessions sessionCaches
 }
 
 // New checks cfg and returns an agent.
@@ -164,7 +168,14 @@ func New(cfg Config) (*Agent, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Agent{cfg: cfg, log: log}, nil
+	ag := &Agent{cfg: cfg, log: log}
+	if cfg.Identity.Signer != nil {
+		id := *cfg.Identity
+		ag.signer = &countingSigner{Signer: id.Signer}
+		id.Signer = ag.signer
+		ag.cfg.Identity = &id
+	}
+	return ag, nil
 }
 
 // Run bootstraps the device: it tries every source in order, and repeats

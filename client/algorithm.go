@@ -129,6 +129,7 @@ func (a *Agent) dial(ctx context.Context, base *url.URL, addr string, mode TLSMo
 	return Dial(ctx, base, addr, ConnConfig{
 		Identity: a.cfg.Identity, Mode: mode, Anchors: anchors, Password: a.cfg.Password,
 		Encoding: a.cfg.Encoding, MaxSize: a.cfg.MaxResponseSize, Timeouts: a.cfg.Timeouts, Logger: a.log,
+		Sessions: a.sessions.get(addr, base.Hostname(), mode, anchors),
 	})
 }
 

@@ -153,9 +153,10 @@ type Conn struct {
 	timeouts Timeouts
 	log      *slog.Logger
 
-	mu      sync.Mutex
-	trusted bool
-	pending net.Conn // the first TLS connection, used by the first request
+	mu       sync.Mutex
+	trusted  bool
+	pc       *httpx.PersistentConn // the connection requests go over (keep-alive)
+	sessions tls.ClientSessionCache
 }
 
 // ConnConfig parameterises Dial.
@@ -170,6 +171,11 @@ type ConnConfig struct {
 	MaxSize  int64
 	Timeouts Timeouts
 	Logger   *slog.Logger
+	// Sessions resumes TLS sessions (a resumed handshake costs the device
+	// no signature). It must be used only for connections of the same
+	// trust decision (same address, host, mode and anchors): the Agent
+	// keeps one per decision. Nil: one for this Conn alone.
+	Sessions tls.ClientSessionCache
 }
 
 // Dial connects to the server at base (a URL from ServerURL), trying the
@@ -179,7 +185,10 @@ func Dial(ctx context.Context, base *url.URL, addr string, cfg ConnConfig) (*Con
 	c := &Conn{
 		base: base, host: base.Hostname(), dialAddr: addr, mode: cfg.Mode, id: cfg.Identity,
 		password: cfg.Password, enc: cfg.Encoding, maxSize: cfg.MaxSize,
-		timeouts: cfg.Timeouts.withDefaults(), log: cfg.Logger,
+		timeouts: cfg.Timeouts.withDefaults(), log: cfg.Logger, sessions: cfg.Sessions,
+	}
+	if c.sessions == nil {
+		c.sessions = tls.NewLRUClientSessionCache(1)
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -203,29 +212,8 @@ func Dial(ctx context.Context, base *url.URL, addr string, cfg ConnConfig) (*Con
 	if cfg.Mode == Opportunistic && c.anchors == nil {
 		c.log.Info("no server trust anchors configured: bootstrap server contacted provisionally (untrusted)", "server", base.Host)
 	}
-	c.pending, c.trusted = conn, verified
+	c.pc, c.trusted = httpx.NewPersistentConn(conn), verified
 	return c, nil
-}
-
-// conn returns a connection for one request: the first one dialled by
-// Dial, then fresh ones that must be as trusted as the first. Requests are
-// one per connection (HTTP/1.1, Connection: close): a bootstrap makes a
-// handful of them, and net/http's pooling Transport (with HTTP/2) would
-// cost more binary than it saves time.
-func (c *Conn) conn(ctx context.Context) (net.Conn, error) {
-	c.mu.Lock()
-	if p := c.pending; p != nil {
-		c.pending = nil
-		c.mu.Unlock()
-		return p, nil
-	}
-	mode := c.mode
-	if c.trusted {
-		mode = Verify
-	}
-	c.mu.Unlock()
-	conn, _, err := c.dialTLS(ctx, mode)
-	return conn, err
 }
 
 // Trusted reports whether the server's certificate was authenticated to a
@@ -235,12 +223,11 @@ func (c *Conn) Trusted() bool { return c.trusted }
 // Base returns the RESTCONF root URL of the server.
 func (c *Conn) Base() *url.URL { return c.base }
 
-// Close releases the unused first connection, if any.
+// Close closes the connection.
 func (c *Conn) Close() {
 	c.mu.Lock()
-	if c.pending != nil {
-		c.pending.Close()
-		c.pending = nil
+	if c.pc != nil {
+		c.pc.Close()
 	}
 	c.mu.Unlock()
 }
@@ -258,6 +245,7 @@ func (c *Conn) dialTLS(ctx context.Context, mode TLSMode) (net.Conn, bool, error
 		ServerName:         c.host,
 		InsecureSkipVerify: true, // verification is done below, per mode
 		NextProtos:         []string{"http/1.1"},
+		ClientSessionCache: c.sessions,
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			verifyErr = c.verifyServer(cs)
 			verified = verifyErr == nil
@@ -430,14 +418,10 @@ func (c *Conn) post(ctx context.Context, rpc string, body []byte) (int, []byte, 
 	if c.password != "" && c.trusted && c.id != nil {
 		req.SetBasicAuth(c.id.SerialNumber, c.password)
 	}
-	// One request per connection; the connection is the one whose trust
-	// was classified (C9). Redirects (3xx) are returned as they are, never
-	// followed (digest 4.5).
-	hc := &httpx.Client{
-		ResponseHeaderTimeout: c.timeouts.ResponseHeader,
-		DialTLS:               func(ctx context.Context, _ string) (net.Conn, error) { return c.conn(ctx) },
-	}
-	resp, err := hc.Do(req)
+	// The request goes over the connection whose trust was classified (C9),
+	// or a fresh one verified the same way. HTTP redirects (3xx) are
+	// returned as they are, never followed.
+	resp, err := c.roundTrip(ctx, req, rpc == "get-bootstrapping-data")
 	if err != nil {
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%v)", ctx.Err(), err)

@@ -39,6 +39,9 @@ type Options struct {
 	// in order, before the server answers it.
 	OnReport func(Report)
 	Logger   *slog.Logger
+	// IdleTimeout closes a kept-alive connection idle this long (zero:
+	// 10 s; negative: one request per connection, "Connection: close").
+	IdleTimeout time.Duration
 }
 
 // Response is what the server answers to get-bootstrapping-data.
@@ -75,10 +78,13 @@ type Fault struct {
 
 // Request is one RPC the server received.
 type Request struct {
-	Time     time.Time
-	RPC      string // "get-bootstrapping-data" or "report-progress"
-	Serial   string // from the client certificate, else the Basic user
-	HasCert  bool
+	Time    time.Time
+	RPC     string // "get-bootstrapping-data" or "report-progress"
+	Serial  string // from the client certificate, else the Basic user
+	HasCert bool
+	// Resumed is true when the request came over a TLS session resumed
+	// from an earlier connection (no client signature in its handshake).
+	Resumed  bool
 	User     string // Basic auth username ("" when none)
 	HasBasic bool
 	// ContentType and Accept as received.
@@ -152,7 +158,7 @@ func NewServer(opts Options) (*Server, error) {
 	s.Host, s.Port = host, uint16(p)
 	s.URL = "https://" + net.JoinHostPort(host, port)
 	s.done = make(chan struct{})
-	s.hs = &httpx.Server{Handler: s, TLSConfig: tcfg, ReadTimeout: 10 * time.Second}
+	s.hs = &httpx.Server{Handler: s, TLSConfig: tcfg, ReadTimeout: 10 * time.Second, IdleTimeout: opts.IdleTimeout}
 	go s.hs.Serve(ln)
 	return s, nil
 }
@@ -234,6 +240,9 @@ func (s *Server) ServeHTTPX(w httpx.ResponseWriter, r *httpx.Request) {
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		req.HasCert = true
 		req.Serial = lastSerial(r.TLS.PeerCertificates[0])
+	}
+	if r.TLS != nil {
+		req.Resumed = r.TLS.DidResume
 	}
 	req.User, _, req.HasBasic = r.BasicAuth()
 	if req.Serial == "" {

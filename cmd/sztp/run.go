@@ -286,6 +286,9 @@ func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) 
 	} else {
 		out, err = agent.Run(ctx)
 	}
+	if err != nil {
+		log.Debug("identity key use", "tpm-signatures", agent.Signatures())
+	}
 	if err != nil && ctx.Err() != nil {
 		// SIGTERM/SIGINT: the engine sent its terminating reports already.
 		return exitError{exitFailure, fmt.Errorf("stopped by a signal before a bootstrap succeeded (%v)", err)}
@@ -293,7 +296,9 @@ func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) 
 	if err != nil {
 		return exitError{exitFailure, fmt.Errorf("bootstrap failed: %w", err)}
 	}
-	log.Info("done", "result", out.Result, "source", out.Source, "server", out.Server, "signed", out.Signed)
+	// tpm-signatures: TLS client authentications the identity key signed
+	// (one per bootstrap server with keep-alive and session resumption).
+	log.Info("done", "result", out.Result, "source", out.Source, "server", out.Server, "signed", out.Signed, "tpm-signatures", agent.Signatures())
 	fmt.Fprintf(cmd.OutOrStdout(), "%s\n", out.Result)
 	return nil
 }

@@ -1,5 +1,4 @@
-// Package httpx is a small HTTP/1.1 client and server: one request per
-// connection, Content-Length and chunked bodies, dial, TLS handshake,
+// Package httpx is a small HTTP/1.1 client and server: Content-Length and chunked bodies, dial, TLS handshake,
 // header and idle timeouts, and cancellation by context.
 //
 // It exists for the binary budget: importing net/http at all costs the agent
@@ -7,7 +6,10 @@
 // sends a few RESTCONF requests, downloads one image, and, for `sztp demo`,
 // serves the same. Non-test code must not import net/http; tests may.
 //
-// The client does not pool connections, use proxies, or decompress bodies;
-// it follows redirects only when asked to (bootstrap servers must not be
-// redirected, digest 4.5).
+// Client sends one request per connection; PersistentConn carries several
+// over one connection (keep-alive), which the RESTCONF client uses so that
+// a run costs one TLS client signature per server. The server keeps
+// connections alive too. Neither pools connections, uses proxies, or
+// decompresses bodies; Client follows redirects only when asked to
+// (bootstrap servers must not be redirected).
 package httpx

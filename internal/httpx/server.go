@@ -42,8 +42,9 @@ func Error(w ResponseWriter, msg string, code int) {
 	io.WriteString(w, msg+"\n")
 }
 
-// Server serves HTTP/1.1 (over TLS when TLSConfig is set), one request per
-// connection.
+// Server serves HTTP/1.1 (over TLS when TLSConfig is set). A connection
+// carries requests one after another (RFC 9112 9.3) until the client asks
+// to close it, a response cannot be framed, or it idles for IdleTimeout.
 type Server struct {
 	Handler   Handler
 	TLSConfig *tls.Config
@@ -52,6 +53,10 @@ type Server struct {
 	ReadTimeout time.Duration
 	// MaxBodyBytes bounds request bodies; zero means 16 MiB.
 	MaxBodyBytes int64
+	// IdleTimeout closes a connection that carries no request for this
+	// long after a response; zero means ReadTimeout. Negative: one request
+	// per connection.
+	IdleTimeout time.Duration
 
 	mu     sync.Mutex
 	ln     net.Listener
@@ -127,7 +132,8 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) serveConn(c net.Conn) {
-	c.SetReadDeadline(time.Now().Add(orDefault(s.ReadTimeout, 30*time.Second)))
+	readTimeout := orDefault(s.ReadTimeout, 30*time.Second)
+	c.SetReadDeadline(time.Now().Add(readTimeout))
 	var state *tls.ConnectionState
 	if s.TLSConfig != nil {
 		tc := tls.Server(c, s.TLSConfig)
@@ -138,13 +144,31 @@ func (s *Server) serveConn(c net.Conn) {
 		state, c = &st, tc
 	}
 	br := bufio.NewReaderSize(c, 32<<10)
+	for n := 0; ; n++ {
+		if n > 0 {
+			// Between requests: wait IdleTimeout for the next one to start.
+			c.SetReadDeadline(time.Now().Add(orDefault(s.IdleTimeout, readTimeout)))
+			if _, err := br.Peek(1); err != nil {
+				return
+			}
+			c.SetReadDeadline(time.Now().Add(readTimeout))
+		}
+		if !s.serveOne(c, br, state) {
+			return
+		}
+	}
+}
+
+// serveOne reads and answers one request; it reports whether the
+// connection may carry another.
+func (s *Server) serveOne(c net.Conn, br *bufio.Reader, state *tls.ConnectionState) bool {
 	w := &responseWriter{conn: c, header: Header{}}
 	req, err := readRequest(br)
 	if err != nil {
 		w.header.Set("Connection", "close")
 		Error(w, "bad request: "+err.Error(), StatusBadRequest)
 		w.finish()
-		return
+		return false
 	}
 	c.SetReadDeadline(time.Time{})
 	req.Remote = c.RemoteAddr().String()
@@ -153,10 +177,34 @@ func (s *Server) serveConn(c net.Conn) {
 	if max <= 0 {
 		max = 16 << 20
 	}
-	req.body = &capped{r: req.body, n: max}
+	body := &capped{r: req.body, n: max}
+	req.body = body
 	w.head = req.Method == "HEAD"
+	w.keepAlive = s.IdleTimeout >= 0 && !wantsClose(req.Header)
 	s.Handler.ServeHTTPX(w, req)
 	w.finish()
+	if !w.keepAlive || w.err != nil || (w.length >= 0 && w.written != w.length) {
+		return false
+	}
+	// The next request starts after this one's body: it must have been
+	// read to its end (and a small rest is read here).
+	if _, err := io.Copy(io.Discard, io.LimitReader(body, 64<<10)); err != nil {
+		return false
+	}
+	n, _ := body.r.Read(make([]byte, 1))
+	return n == 0 && body.n >= 0
+}
+
+// wantsClose reports whether a Connection header asks to close.
+func wantsClose(h Header) bool {
+	for _, v := range h.Values("Connection") {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), "close") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // readRequest parses a request line, header and body framing.
@@ -206,13 +254,16 @@ func (c *capped) Read(p []byte) (int, error) {
 }
 
 type responseWriter struct {
-	conn    net.Conn
-	header  Header
-	wrote   bool
-	chunked bool
-	head    bool
-	bw      *bufio.Writer
-	err     error
+	conn      net.Conn
+	header    Header
+	wrote     bool
+	chunked   bool
+	head      bool
+	keepAlive bool
+	length    int64 // declared Content-Length, or -1
+	written   int64
+	bw        *bufio.Writer
+	err       error
 }
 
 func (w *responseWriter) Header() Header { return w.header }
@@ -223,8 +274,26 @@ func (w *responseWriter) WriteHeader(code int) {
 	}
 	w.wrote = true
 	w.bw = bufio.NewWriterSize(w.conn, 32<<10)
-	w.header.Set("Connection", "close")
-	if w.header.Get("Content-Length") == "" && code != 204 && code != 304 && !w.head {
+	if wantsClose(w.header) {
+		w.keepAlive = false
+	}
+	if !w.keepAlive {
+		w.header.Set("Connection", "close")
+	}
+	w.length = -1
+	if code == 204 || code == 304 || w.head {
+		w.length = 0
+		if w.head {
+			w.length = -1 // the declared length is the GET's
+		}
+	} else if cl := w.header.Get("Content-Length"); cl != "" {
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
+			w.length = n
+		} else {
+			w.keepAlive = false
+			w.header.Set("Connection", "close")
+		}
+	} else {
 		w.header.Set("Transfer-Encoding", "chunked")
 		w.chunked = true
 	}
@@ -252,6 +321,7 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 		fmt.Fprintf(w.bw, "%x\r\n", len(p))
 	}
 	n, err := w.bw.Write(p)
+	w.written += int64(n)
 	if w.chunked && err == nil {
 		_, err = w.bw.WriteString("\r\n")
 	}
