@@ -7,7 +7,7 @@ GOFLAGS_STATIC := CGO_ENABLED=0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 
-.PHONY: all build test unit deps demo bench fuzz vet fmt-check clean
+.PHONY: all build test unit deps demo bench fuzz vet fmt-check clean fleet
 
 all: build
 
@@ -49,6 +49,14 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
 	GO=$(GO) scripts/bench-image $(BIN)
 
+## fleet: 10,000 agents (real client, real TLS on loopback) against one
+##   bootstrap server of fixed capacity; the agent's retry policy, then a
+##   naive fixed-interval one; figures on stdout, rate plot in bin/fleet.svg
+FLEET_FLAGS ?=
+fleet:
+	@mkdir -p bin
+	$(GO) run ./cmd/sztp-fleet $(FLEET_FLAGS)
+
 ## fuzz: run every fuzz target for FUZZTIME each
 FUZZTIME ?= 20s
 fuzz:
@@ -63,7 +71,7 @@ clean:
 
 # ---- images, end-to-end test, release binaries, installation (issue 7) ----
 
-.PHONY: initramfs e2e dist install
+.PHONY: initramfs e2e e2e-timeline dist install
 
 ## initramfs: u-root initramfs with `sztp run` as uinit, at INITRAMFS.
 ##   Bake trust anchors and a config file in with SERVER_TRUST_ANCHOR=F,
@@ -80,6 +88,14 @@ initramfs:
 ## e2e: the QEMU end-to-end tests (root; DHCP option 143, vTPM, kexec), verbose
 e2e: deps
 	$(GO) test -count=1 -v -timeout 20m ./e2e/...
+
+## e2e-timeline: the boot timelines (seconds since QEMU started) of the
+##   single-boot and two-boot (kexec) scenarios
+e2e-timeline: deps
+	@mkdir -p bin
+	@$(GO) test -count=1 -v -timeout 20m -run 'TestQEMUSingleBootTimeline|TestQEMUEndToEnd' ./e2e/ > bin/e2e-timeline.log 2>&1; rc=$$?; \
+	  grep -E 'timeline (single|two)-boot:|^(--- |ok|FAIL)' bin/e2e-timeline.log; \
+	  echo "(full log: bin/e2e-timeline.log)"; exit $$rc
 
 ## dist: static linux/amd64 and linux/arm64 binaries, sizes, SHA256SUMS in DIST
 DIST ?= dist

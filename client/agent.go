@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"time"
 
@@ -26,7 +27,8 @@ const DefaultMaxRedirectDepth = 10
 // that point at each other cause exponentially many.
 const DefaultMaxConnections = 64
 
-// MaxRetryAfter caps how long a server's Retry-After can make the agent wait.
+// MaxRetryAfter caps how long a server's Retry-After can make the agent
+// wait (Config.MaxRetryAfter's default).
 const MaxRetryAfter = time.Hour
 
 // ImageFetcher downloads and verifies a boot image; *images.Fetcher is one.
@@ -62,7 +64,10 @@ type Config struct {
 	// Clock drives backoff and time checks; nil is the wall clock.
 	Clock   backoff.Clock
 	Backoff *backoff.Backoff
-	Logger  *slog.Logger
+	// MaxRetryAfter caps a server's Retry-After (0: the MaxRetryAfter
+	// constant; negative: Retry-After is ignored, as a naive client would).
+	MaxRetryAfter time.Duration
+	Logger        *slog.Logger
 	// Open validates artifacts; nil is trust.Open.
 	Open Opener
 	// ClockUntrusted disables the clock-sensitive checks (C104).
@@ -191,10 +196,7 @@ func (a *Agent) Run(ctx context.Context) (*Outcome, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		d := bo.Next()
-		if ra := min(a.retryAfter, MaxRetryAfter); ra > d {
-			d = ra
-		}
+		d := a.retryDelay(bo.Next(), rand.Float64())
 		a.log.Warn("bootstrap attempt failed; retrying", "round", round, "in", d.Round(time.Millisecond), "err", err)
 		if err := backoff.Sleep(ctx, a.cfg.Clock, d); err != nil {
 			return nil, err
@@ -271,6 +273,24 @@ func (a *Agent) runSources(ctx context.Context) (*Outcome, error) {
 		return nil, errors.New("no source yielded a bootstrap server or bootstrapping data")
 	}
 	return nil, errors.Join(errs...)
+}
+
+// retryDelay is the wait before the next round: the backoff delay d or a
+// server's Retry-After, whichever is longer, plus a random part (r in
+// [0,1)) of that Retry-After. A server that answers a whole fleet
+// "Retry-After: 10" in the same second would otherwise see it all come
+// back in the same instant; spread over one more Retry-After period, the
+// fleet returns at about the rate it was turned away (issue 13 item 4).
+func (a *Agent) retryDelay(d time.Duration, r float64) time.Duration {
+	maxRA := a.cfg.MaxRetryAfter
+	if maxRA == 0 {
+		maxRA = MaxRetryAfter
+	}
+	ra := min(a.retryAfter, maxRA)
+	if ra <= 0 {
+		return d
+	}
+	return max(d, ra) + time.Duration(r*float64(ra))
 }
 
 func (a *Agent) noteRetryAfter(err error) {

@@ -129,6 +129,7 @@ func TestQEMUEndToEnd(t *testing.T) {
 	}
 	stopAtCleanup(t, vtpm)
 	console := filepath.Join(dir, "console.log")
+	tl := startTimeline(console) // issue 13 item 1
 	vm, err := harness.StartVM(n, harness.VMConfig{
 		Kernel: kernel, Initrd: initrd, Tap: n.Tap, TPMSocket: sock, Console: console,
 		Append: "console=ttyS0 panic=-1 sztp.tpm=/dev/tpmrm0 sztp.os-name=" + e2eOSName + " sztp.os-version=factory",
@@ -151,6 +152,7 @@ func TestQEMUEndToEnd(t *testing.T) {
 	}
 	wcancel()
 	vm.Stop(5 * time.Second)
+	tl.report(t, "two-boot", twoBootMilestones)
 
 	got := readReports(t, reports)
 	var types []string

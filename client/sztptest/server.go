@@ -39,6 +39,8 @@ type Options struct {
 	// in order, before the server answers it.
 	OnReport func(Report)
 	Logger   *slog.Logger
+	// Capacity, when set, limits the server like a real one under load.
+	Capacity *Capacity
 	// IdleTimeout closes a kept-alive connection idle this long (zero:
 	// 10 s; negative: one request per connection, "Connection: close").
 	IdleTimeout time.Duration
@@ -120,6 +122,7 @@ type Server struct {
 	def      *Response
 	requests []Request
 	reports  []Report
+	admit    *admission
 }
 
 // NewServer starts a server on 127.0.0.1 with an ephemeral port.
@@ -158,6 +161,9 @@ func NewServer(opts Options) (*Server, error) {
 	s.Host, s.Port = host, uint16(p)
 	s.URL = "https://" + net.JoinHostPort(host, port)
 	s.done = make(chan struct{})
+	if opts.Capacity != nil {
+		s.admit = newAdmission(*opts.Capacity)
+	}
 	s.hs = &httpx.Server{Handler: s, TLSConfig: tcfg, ReadTimeout: 10 * time.Second, IdleTimeout: opts.IdleTimeout}
 	go s.hs.Serve(ln)
 	return s, nil
@@ -277,6 +283,14 @@ func (s *Server) handle(w httpx.ResponseWriter, r *httpx.Request, enc conveyed.E
 	}
 	if req.Serial == "" {
 		return restconfError(w, enc, httpx.StatusUnauthorized, "access-denied", "no client certificate or user name")
+	}
+	if s.admit != nil {
+		release, retryAfter := s.admit.enter(req.RPC == rpcReport)
+		if release == nil {
+			w.Header().Set("Retry-After", retryAfter)
+			return restconfError(w, enc, httpx.StatusServiceUnavailable, "resource-denied", "server at capacity")
+		}
+		defer release()
 	}
 	body, err := io.ReadAll(io.LimitReader(r.BodyReader(), 1<<20))
 	if err != nil {

@@ -1,0 +1,92 @@
+// Command sztp-fleet simulates a fleet of devices bootstrapping at once
+// against one bootstrap server of fixed capacity (issue 13 item 4): first
+// with the agent's retry policy, then, for comparison, with a naive
+// fixed-interval retry that ignores Retry-After. `make fleet` runs it.
+// It is a test tool: the agent binary does not link it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/sztp/sztp/client/sztptest"
+	"github.com/sztp/sztp/internal/fleet"
+)
+
+func main() {
+	agents := flag.Int("agents", 10000, "devices in the fleet")
+	concurrent := flag.Int("capacity-concurrent", 16, "requests the server serves at once")
+	service := flag.Duration("capacity-service-time", 40*time.Millisecond, "time each request holds its slot")
+	spread := flag.Duration("start-spread", 30*time.Second, "devices power on at random times within this (boot times differ)")
+	naive := flag.Duration("naive-interval", time.Second, "retry interval of the naive policy (0: skip it)")
+	deadline := flag.Duration("deadline", 3*time.Minute, "give up on a simulation after this long")
+	debug := flag.Bool("debug", false, "print the first device's log")
+	svg := flag.String("svg", "bin/fleet.svg", "write the rate plot here")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	// Every device in flight holds a descriptor, and so does the server's
+	// side of its connection. Below that, some dials fail (EMFILE) and
+	// those devices retry like after any connection failure.
+	if n, err := fleet.RaiseFileLimit(uint64(2**agents + 1024)); err != nil {
+		fmt.Printf("fleet: warning: %v; devices that cannot get one retry\n", err)
+	} else {
+		fmt.Printf("fleet: file descriptor limit %d\n", n)
+	}
+	t0 := time.Now()
+	pki, err := fleet.NewPKI(*agents)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sztp-fleet: %v\n", err)
+		os.Exit(1)
+	}
+	capacity := sztptest.Capacity{MaxConcurrent: *concurrent, ServiceTime: *service}
+	fmt.Printf("fleet: %d devices (identities made in %.1fs), server capacity %.0f requests/s (%d at once, %v each)\n",
+		*agents, time.Since(t0).Seconds(), capacity.Rate(), *concurrent, *service)
+	policies := []fleet.Policy{fleet.AgentPolicy()}
+	if *naive > 0 {
+		policies = append(policies, fleet.NaivePolicy(*naive))
+	}
+	var results []*fleet.Result
+	for _, p := range policies {
+		o := fleet.Options{Agents: *agents, Capacity: capacity, Policy: p, StartSpread: *spread, Deadline: *deadline, PKI: pki}
+		if *debug {
+			o.Debug = os.Stderr
+		}
+		res, err := fleet.Run(ctx, o)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "sztp-fleet: %v\n", err)
+			os.Exit(1)
+		}
+		res.Report(os.Stdout)
+		if *debug {
+			for w, n := range res.Rate {
+				if float64(n) > 1.5*res.CapacityPerWindow {
+					fmt.Printf("fleet: debug: window %.1fs: %d requests\n", float64(w)/10, n)
+				}
+			}
+		}
+		results = append(results, res)
+	}
+	if *svg != "" {
+		f, err := os.Create(*svg)
+		if err == nil {
+			err = fleet.WriteSVG(f, results...)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "sztp-fleet: %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Printf("fleet: rate plot in %s\n", *svg)
+	}
+	if results[0].Completed != results[0].Agents {
+		os.Exit(1)
+	}
+}
