@@ -39,6 +39,8 @@ test: deps fmt-check vet build
 	$(GOFLAGS_STATIC) $(GO) test -count=1 -timeout 40m ./...
 	@# the TPM reference simulator (cgo; never linked into the static agent)
 	CGO_ENABLED=1 $(GO) test -count=1 -run Simulator ./tpm/
+	@# httpx against net/http on generated messages (issue 10 item 10)
+	$(GO) test -run '^$$' -fuzz '^FuzzDifferential$$' -fuzztime 15s ./internal/httpx
 
 ## demo: a full bootstrap against the embedded server, in a temporary directory
 demo: build
