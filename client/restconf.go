@@ -456,14 +456,14 @@ func (c *Conn) post(ctx context.Context, rpc string, body []byte) (int, []byte, 
 // readStep is the most readBounded adds to its buffer at a time.
 const readStep = 256 << 10
 
-// readBounded reads a response body of at most max bytes. A declared
-// length (declared >= 0) over max is refused before anything is read, and
+// readBounded reads a response body of at most limit bytes. A declared
+// length (declared >= 0) over limit is refused before anything is read, and
 // one within it is read into a buffer of exactly that size; a body of
 // unknown length is read in steps of readStep, so refusing one costs about
-// max, not the 2-3 times max of slice doubling (issue 10 item 15).
-func readBounded(r io.Reader, declared, max int64) ([]byte, error) {
-	if declared > max {
-		return nil, fmt.Errorf("response of %d bytes is larger than %d bytes", declared, max)
+// limit, not the 2-3 times limit of slice doubling (issue 10 item 15).
+func readBounded(r io.Reader, declared, limit int64) ([]byte, error) {
+	if declared > limit {
+		return nil, fmt.Errorf("response of %d bytes is larger than %d bytes", declared, limit)
 	}
 	if declared >= 0 {
 		data := make([]byte, declared)
@@ -475,7 +475,7 @@ func readBounded(r io.Reader, declared, max int64) ([]byte, error) {
 	var chunks [][]byte
 	total := int64(0)
 	for {
-		n := min(readStep, max+1-total)
+		n := min(readStep, limit+1-total)
 		chunk := make([]byte, n)
 		got := 0
 		var err error
@@ -486,8 +486,8 @@ func readBounded(r io.Reader, declared, max int64) ([]byte, error) {
 		}
 		total += int64(got)
 		chunks = append(chunks, chunk[:got])
-		if total > max {
-			return nil, fmt.Errorf("response larger than %d bytes", max)
+		if total > limit {
+			return nil, fmt.Errorf("response larger than %d bytes", limit)
 		}
 		if err == io.EOF {
 			break
