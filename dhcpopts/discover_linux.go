@@ -16,10 +16,21 @@ import (
 // asking for option 143 / 136 (C85), and returns every lease it got, those
 // without SZTP URIs included (their Warnings say so), ordered by link (in the
 // order given, or the kernel's) and IPv4 before IPv6. It renews nothing and
-// returns when every exchange has answered or given up. It fails with
-// ErrNoLease only when no exchange produced a lease.
+// returns when every exchange has answered or given up, or LeaseGrace after
+// the first lease that carries SZTP URIs (a network that answers DHCPv4 at
+// once may never answer DHCPv6: waiting the whole timeout for it delayed
+// every boot by seconds, issue 13 item 1). It fails with ErrNoLease only
+// when no exchange produced a lease.
 func Discover(ctx context.Context, cfg Config) ([]Lease, error) {
 	cfg = cfg.withDefaults()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var graceOnce sync.Once
+	gotURIs := func(l Lease) {
+		if len(l.URIs) > 0 {
+			graceOnce.Do(func() { time.AfterFunc(LeaseGrace, cancel) })
+		}
+	}
 	log := cfg.Logger
 	names := cfg.Interfaces
 	if len(names) == 0 {
@@ -55,6 +66,9 @@ func Discover(ctx context.Context, cfg Config) ([]Lease, error) {
 				go func() {
 					defer fw.Done()
 					l, err := discover4(ctx, cfg, ifi)
+					if err == nil {
+						gotURIs(l)
+					}
 					results[2*i] = result{done: true, lease: l, err: err}
 				}()
 			}
@@ -63,6 +77,9 @@ func Discover(ctx context.Context, cfg Config) ([]Lease, error) {
 				go func() {
 					defer fw.Done()
 					l, err := discover6(ctx, cfg, ifi)
+					if err == nil {
+						gotURIs(l)
+					}
 					results[2*i+1] = result{done: true, lease: l, err: err}
 				}()
 			}
@@ -99,6 +116,10 @@ func Discover(ctx context.Context, cfg Config) ([]Lease, error) {
 	}
 	return leases, nil
 }
+
+// LeaseGrace is how long Discover still waits for the other exchanges once
+// one lease carries SZTP URIs.
+const LeaseGrace = time.Second
 
 // prepareLink brings the link up and waits for carrier.
 func prepareLink(ctx context.Context, cfg Config, name string) (*net.Interface, error) {
@@ -175,6 +196,9 @@ func linkLocalConn(ctx context.Context, cfg Config, ifi *net.Interface) (*net.UD
 		}
 		select {
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return nil, fmt.Errorf("waiting for a usable link-local address: %w", ctx.Err())
+			}
 			return nil, fmt.Errorf("no usable link-local address after %s: %w", cfg.LinkTimeout, err)
 		case <-time.After(200 * time.Millisecond):
 		}
