@@ -64,6 +64,7 @@ type runFlags struct {
 	resolvConf      string
 	sshHostKeys     []string
 	anchorCerts     []string
+	lockTimeout     time.Duration
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet) {
@@ -100,6 +101,7 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.backoffMax, "retry-max", 5*time.Minute, "longest wait between passes over the sources")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "do everything except rebooting or kexec-ing into a new image (the reboot is logged)")
 	fs.DurationVar(&f.entropyTimeout, "entropy-timeout", 2*time.Minute, "how long to wait for the kernel random pool before going on anyway (early boot)")
+	fs.DurationVar(&f.lockTimeout, "lock-timeout", 0, "when another sztp run holds the state directory, wait at most this long (0: until it ends), then exit 1")
 }
 
 func addStateDir(fs *pflag.FlagSet, p *string) {
@@ -205,6 +207,9 @@ func (f *runFlags) validate() error {
 	if f.backoffMax < f.backoffInitial {
 		return usagef("--retry-max %s is less than --retry-initial %s", f.backoffMax, f.backoffInitial)
 	}
+	if f.lockTimeout < 0 {
+		return usagef("--lock-timeout %s: must not be negative", f.lockTimeout)
+	}
 	if f.entropyTimeout < 0 {
 		return usagef("--entropy-timeout %s: must not be negative", f.entropyTimeout)
 	}
@@ -244,6 +249,16 @@ func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) 
 		if err != nil {
 			return err
 		}
+		// Issue 10 item 5: one agent per state directory for the whole run;
+		// a second one (an initramfs hook and a service unit) waits, then
+		// finds the run-once record the first one wrote.
+		lock, err := st.Lock(ctx, f.lockTimeout, func(h *state.HolderError) {
+			log.Info("waiting for another sztp run that holds the state directory", "pid", h.PID, "lock", h.Path, "lock-timeout", f.lockTimeout)
+		})
+		if err != nil {
+			return exitError{exitFailure, err}
+		}
+		defer lock.Unlock()
 		if on, err := st.Enabled(); err != nil {
 			return err
 		} else if !on {
