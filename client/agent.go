@@ -29,6 +29,12 @@ const DefaultMaxConnections = 64
 // MaxRetryAfter caps how long a server's Retry-After can make the agent wait.
 const MaxRetryAfter = time.Hour
 
+// MaxProvisionalRetryAfter caps the Retry-After of a server that was not
+// authenticated (issue 10 item 13): anyone on the path (a DHCP-learned
+// server) could otherwise park the device for an hour. The cap is also at
+// most the backoff maximum (--retry-max).
+const MaxProvisionalRetryAfter = time.Minute
+
 // ImageFetcher downloads and verifies a boot image; *images.Fetcher is one.
 type ImageFetcher interface {
 	Fetch(ctx context.Context, req images.Request) (*images.Result, error)
@@ -262,9 +268,26 @@ func (a *Agent) runSources(ctx context.Context) (*Outcome, error) {
 	return nil, errors.Join(errs...)
 }
 
-func (a *Agent) noteRetryAfter(err error) {
+// noteRetryAfter keeps the longest Retry-After of the round; that of a
+// server that was not authenticated counts for at most
+// min(MaxProvisionalRetryAfter, the backoff maximum).
+func (a *Agent) noteRetryAfter(err error, trusted bool) {
 	var se *StatusError
-	if errors.As(err, &se) && se.RetryAfter > a.retryAfter {
-		a.retryAfter = se.RetryAfter
+	if !errors.As(err, &se) {
+		return
+	}
+	ra := se.RetryAfter
+	if !trusted {
+		limit := MaxProvisionalRetryAfter
+		if m := a.cfg.Backoff.Max; m > 0 && m < limit {
+			limit = m
+		}
+		if ra > limit {
+			a.log.Info("capping the Retry-After of a server that was not authenticated", "retry-after", ra, "cap", limit)
+			ra = limit
+		}
+	}
+	if ra > a.retryAfter {
+		a.retryAfter = ra
 	}
 }

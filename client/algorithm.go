@@ -111,7 +111,7 @@ func (at *attempt) server(ctx context.Context, base *url.URL, mode TLSMode, anch
 		out, err := conn.GetBootstrappingData(ctx, in)
 		if err != nil {
 			conn.Close()
-			a.noteRetryAfter(err)
+			a.noteRetryAfter(err, conn.Trusted())
 			errs = append(errs, err)
 			continue
 		}

@@ -1,0 +1,58 @@
+package client_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/sztp/sztp/client"
+	"github.com/sztp/sztp/client/sztptest"
+	"github.com/sztp/sztp/internal/backoff"
+)
+
+// Issue 10 item 13: the Retry-After of a server that was not authenticated
+// (here a provisional, DHCP-like candidate) counts for at most
+// min(MaxProvisionalRetryAfter, the backoff maximum); an authenticated
+// server's is honoured up to MaxRetryAfter. Before the fix both waited an
+// hour.
+func TestHardening10_13_ProvisionalRetryAfterIsCapped(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		mode       client.TLSMode
+		backoffMax time.Duration
+		want       time.Duration
+	}{
+		{"provisional", client.Provisional, 5 * time.Minute, time.Minute},
+		{"provisional, small retry-max", client.Provisional, 20 * time.Second, 20 * time.Second},
+		{"authenticated", client.Verify, 5 * time.Minute, time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			s := e.server()
+			s.SetResponse(testSerial, &sztptest.Response{Fault: &sztptest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "3600"}})
+			ctx, cancel := context.WithCancel(context.Background())
+			cfg := e.config()
+			cfg.Sources = []client.Source{client.URLSource{Label: "dhcp", URLs: []string{s.URL}, Mode: tc.mode}}
+			cfg.Clock = recordThenCancel{e.clock, cancel}
+			cfg.Backoff = &backoff.Backoff{Initial: time.Second, Max: tc.backoffMax}
+			e.agent(cfg).Run(ctx)
+			sleeps := e.clock.Sleeps()
+			if len(sleeps) != 1 || sleeps[0] != tc.want {
+				t.Errorf("waited %v, want %v", sleeps, tc.want)
+			}
+		})
+	}
+}
+
+// recordThenCancel records the wait, then ends the run.
+type recordThenCancel struct {
+	*fakeClock
+	cancel context.CancelFunc
+}
+
+func (c recordThenCancel) After(d time.Duration) <-chan time.Time {
+	c.fakeClock.After(d)
+	c.cancel()
+	return make(chan time.Time)
+}
