@@ -65,6 +65,7 @@ type runFlags struct {
 	sshHostKeys     []string
 	anchorCerts     []string
 	lockTimeout     time.Duration
+	dhcpTextURIs    bool
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet) {
@@ -75,6 +76,7 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.interfaces, "interface", nil, "links to run DHCP on, or whose lease files to use (repeatable; default every non-loopback link)")
 	fs.StringSliceVar(&f.leaseFiles, "lease-file", nil, "take bootstrap servers from this DHCP client lease file instead of live DHCP ('auto': the usual places) (repeatable)")
 	fs.BoolVar(&f.dhcpNoConfigure, "dhcp-no-configure", false, "with DHCP, leave the leased addresses, routes and resolv.conf alone (by default they are applied, as an initramfs needs)")
+	addDHCPTextURIs(fs, &f.dhcpTextURIs)
 	fs.DurationVar(&f.dhcpTimeout, "dhcp-timeout", 30*time.Second, "give up on DHCP after this long, in each pass over the sources")
 	fs.StringVar(&f.resolvConf, "resolv-conf", "/etc/resolv.conf", "resolver file written from DHCP leases")
 	fs.MarkHidden("resolv-conf")
@@ -102,6 +104,11 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "do everything except rebooting or kexec-ing into a new image (the reboot is logged)")
 	fs.DurationVar(&f.entropyTimeout, "entropy-timeout", 2*time.Minute, "how long to wait for the kernel random pool before going on anyway (early boot)")
 	fs.DurationVar(&f.lockTimeout, "lock-timeout", 0, "when another sztp run holds the state directory, wait at most this long (0: until it ends), then exit 1")
+}
+
+// addDHCPTextURIs is the opt-in to plain-text option 143/136 values (C88).
+func addDHCPTextURIs(fs *pflag.FlagSet, p *bool) {
+	fs.BoolVar(p, "dhcp-text-uris", false, "also accept an SZTP DHCP option that is plain text instead of the RFC 8572 8.3 length-prefixed list (what ISC dhcpd's text option sends), with a warning; without it such a value is ignored with a warning")
 }
 
 func addStateDir(fs *pflag.FlagSet, p *string) {
