@@ -137,13 +137,18 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Identity == nil || cfg.Identity.Certificate == nil {
 		return nil, errors.New("client: an identity is required (C11)")
 	}
+	// C11: the certificate is useless without its private key; say so
+	// now, not as a TLS failure at every server.
+	if err := cfg.Identity.checkKey(); err != nil {
+		return nil, fmt.Errorf("client: %w (C11)", err)
+	}
 	if cfg.Identity.SerialNumber == "" {
 		cfg.Identity.SerialNumber = SerialNumberOf(cfg.Identity.Certificate)
 	}
-	// C12: with both a client certificate and HTTP auth, both must name the
-	// same serial number.
-	if sn := SerialNumberOf(cfg.Identity.Certificate); cfg.Password != "" && sn != "" && sn != cfg.Identity.SerialNumber {
-		return nil, fmt.Errorf("client: the serial number %q for HTTP auth differs from the IDevID's %q (C12)", cfg.Identity.SerialNumber, sn)
+	// C12: the serial number sent (HTTP auth, get-bootstrapping-data) must
+	// be the client certificate's; issue 10 item 6: also without HTTP auth.
+	if sn := SerialNumberOf(cfg.Identity.Certificate); sn != "" && sn != cfg.Identity.SerialNumber {
+		return nil, fmt.Errorf("client: the serial number %q contradicts the IDevID certificate's serialNumber %q (C12)", cfg.Identity.SerialNumber, sn)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = backoff.RealClock{}

@@ -2,7 +2,9 @@ package client_test
 
 import (
 	"context"
+	"crypto"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,4 +57,33 @@ func (c recordThenCancel) After(d time.Duration) <-chan time.Time {
 	c.fakeClock.After(d)
 	c.cancel()
 	return make(chan time.Time)
+}
+
+// Issue 10 item 9, C11: a certificate without its private key (or with
+// another key) is refused by New with a clear error, not later as a TLS
+// failure at every server.
+func TestHardening10_9_CertificateWithoutKeyRefused(t *testing.T) {
+	e := newEnv(t)
+	other, err := sztptest.NewDeviceCert(e.pki.DeviceCA, testSerial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		signer crypto.Signer
+		want   string
+	}{
+		{"no key", nil, "has no private key"},
+		{"another key", other.Key, "is not the one of the IDevID certificate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := e.config("https://127.0.0.1:1")
+			id := *e.id
+			id.Signer = tc.signer
+			cfg.Identity = &id
+			if _, err := client.New(cfg); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "C11") {
+				t.Errorf("New: %v, want an error saying %q (C11)", err, tc.want)
+			}
+		})
+	}
 }

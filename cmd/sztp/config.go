@@ -16,6 +16,7 @@ import (
 //  1. command-line flags;
 //  2. the kernel command line (/proc/cmdline): sztp.<flag-name>=value, with
 //     sztp.url= as an alias of bootstrap-url and the bare word sztp.disable;
+//     trust inputs (kernelRefused) are refused there with a warning (C4);
 //  3. the config file (--config, default /etc/sztp/config.yaml): a strict
 //     YAML subset of "key: value" lines whose keys are the long flag names.
 //
@@ -284,6 +285,30 @@ var listFlags = map[string]bool{
 
 func isListFlag(k string) bool { return listFlags[k] }
 
+// kernelRefused are the trust inputs that are refused on the kernel command
+// line (issue 10 item 6, C4), with why. A PXE/iPXE menu on an
+// unauthenticated network can set the kernel command line: with these it
+// could make the device trust (and send its HTTP password to) the
+// attacker's server, accept another device's signed data, turn the clock
+// checks off, or make the device claim another identity. Trust inputs
+// come only from files baked into the image (the config file) and flags.
+var kernelRefused = map[string]string{
+	"server-trust-anchor":   "it decides which bootstrap servers are authenticated and receive the HTTP password",
+	"voucher-trust-anchor":  "it decides whose ownership vouchers, and so whose signed data, are accepted",
+	"assertion":             "it decides which voucher assertions are accepted",
+	"clock":                 "it can turn the certificate and voucher time checks off",
+	"serial-number":         "it is the identity the device claims",
+	"password-file":         "it is the device's credential",
+	"tpm":                   "it names the device's keys",
+	"idevid-handle":         "it names the device's keys",
+	"idevid-cert-index":     "it names the device's certificate",
+	"idevid-cert":           "it names the device's certificate",
+	"idevid-key":            "it names the device's keys",
+	"idevid-chain":          "it names the device's certificate chain",
+	"decryption-key":        "it names the device's keys",
+	"decryption-key-handle": "it names the device's keys",
+}
+
 // extraKeys are settings that are not flags of a subcommand: sztp.disable,
 // and the root's --log-level.
 var extraKeys = map[string]bool{"disable": true, "log-level": true}
@@ -339,6 +364,11 @@ func loadLayers(cmd *cli.Command, known map[string]bool) (*layers, error) {
 	}
 	log := logger(cmd)
 	for k := range l.kernel {
+		if why, ok := kernelRefused[k]; ok {
+			log.Warn("refusing a trust setting on the kernel command line: a boot menu on an unauthenticated network can set it, and "+why+"; set it in the config file or with a flag", "param", "sztp."+k)
+			delete(l.kernel, k)
+			continue
+		}
 		if (!known[k] && !extraKeys[k]) || notFromFiles[k] {
 			log.Warn("ignoring unknown kernel command-line parameter", "param", "sztp."+k)
 			delete(l.kernel, k)

@@ -147,6 +147,13 @@ func (f *identityFlags) load(ctx context.Context, log *slog.Logger) (*client.Ide
 		}
 	}
 	id.SerialNumber = f.serialNumber
+	// Issue 10 item 6: a --serial-number that contradicts the certificate
+	// would make every authenticated request fail (C12), or claim another
+	// device's identity.
+	if sn := client.SerialNumberOf(id.Certificate); f.serialNumber != "" && sn != "" && sn != f.serialNumber {
+		closeFn()
+		return nil, nil, usagef("--serial-number %q contradicts the IDevID certificate's serialNumber %q", f.serialNumber, sn)
+	}
 	if id.SerialNumber == "" {
 		id.SerialNumber = client.SerialNumberOf(id.Certificate)
 	}

@@ -66,6 +66,7 @@ type runFlags struct {
 	anchorCerts     []string
 	lockTimeout     time.Duration
 	dhcpTextURIs    bool
+	assertions      []string
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet) {
@@ -77,6 +78,7 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.leaseFiles, "lease-file", nil, "take bootstrap servers from this DHCP client lease file instead of live DHCP ('auto': the usual places) (repeatable)")
 	fs.BoolVar(&f.dhcpNoConfigure, "dhcp-no-configure", false, "with DHCP, leave the leased addresses, routes and resolv.conf alone (by default they are applied, as an initramfs needs)")
 	addDHCPTextURIs(fs, &f.dhcpTextURIs)
+	addAssertion(fs, &f.assertions)
 	fs.DurationVar(&f.dhcpTimeout, "dhcp-timeout", 30*time.Second, "give up on DHCP after this long, in each pass over the sources")
 	fs.StringVar(&f.resolvConf, "resolv-conf", "/etc/resolv.conf", "resolver file written from DHCP leases")
 	fs.MarkHidden("resolv-conf")
@@ -433,6 +435,7 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		Backoff:             &backoff.Backoff{Initial: f.backoffInitial, Max: f.backoffMax, Jitter: 0.25},
 		Logger:              log,
 		ClockUntrusted:      clockUntrusted,
+		Assertions:          f.assertions,
 		Encoding:            enc,
 		OSName:              osName,
 		OSVersion:           osVersion,
