@@ -255,9 +255,10 @@ func (a *Agent) runSources(ctx context.Context) (*Outcome, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", src.Name(), err))
 			continue
 		}
+		// One attempt per source; candidate resets its per-candidate
+		// state (C8: trust-state FALSE at the start of each).
+		at := &attempt{a: a, source: src.Name()}
 		for _, c := range cands {
-			// C8: trust-state is FALSE at the start of each attempt.
-			at := &attempt{a: a, source: src.Name()}
 			out, err := at.candidate(ctx, c)
 			if err == nil {
 				out.Source = src.Name()

@@ -3,14 +3,18 @@ package client_test
 import (
 	"context"
 	"crypto"
+	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sztp/sztp/client"
+	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/client/sztptest"
 	"github.com/sztp/sztp/internal/backoff"
+	"github.com/sztp/sztp/trust"
 )
 
 // Issue 10 item 13: the Retry-After of a server that was not authenticated
@@ -85,5 +89,41 @@ func TestHardening10_9_CertificateWithoutKeyRefused(t *testing.T) {
 				t.Errorf("New: %v, want an error saying %q (C11)", err, tc.want)
 			}
 		})
+	}
+}
+
+// Issue 10 item 9, C8: trust-state is FALSE at the start of each
+// candidate. A trusted server whose onboarding fails leaves trust-state
+// TRUE; the next candidate of the same source is raw unsigned artifacts
+// (no server sets trust-state for them), which must not be acted on. With
+// the reset in attempt.candidate removed, the artifacts' configuration is
+// applied.
+func TestHardening10_9_C8TrustStateResetForRawArtifacts(t *testing.T) {
+	e := newEnv(t)
+	e.hooks.failStep = "config"
+	s := e.server()
+	s.SetResponse(testSerial, &sztptest.Response{Conveyed: &conveyed.ConveyedInformation{Onboarding: &conveyed.OnboardingInformation{
+		ConfigurationHandling: conveyed.Merge, Configuration: []byte("from the trusted server\n"),
+	}}})
+	doc, err := (&conveyed.ConveyedInformation{Onboarding: &conveyed.OnboardingInformation{
+		ConfigurationHandling: conveyed.Merge, Configuration: []byte("from unsigned artifacts\n"),
+	}}).Encode(conveyed.JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := trust.WrapUnsigned(trust.OIDSZTPConveyedInfoJSON, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.config()
+	cfg.Sources = []client.Source{client.FuncSource{Label: "mixed", Func: func(context.Context) ([]client.Candidate, error) {
+		return []client.Candidate{{URL: s.URL}, {Artifacts: &trust.Artifacts{ConveyedInformation: ci}}}, nil
+	}}}
+	_, err = e.agent(cfg).RunOnce(context.Background())
+	if !errors.Is(err, client.ErrUntrustedOnboarding) {
+		t.Errorf("error %v, want ErrUntrustedOnboarding for the artifacts", err)
+	}
+	if got := e.hooks.Steps(); !slices.Equal(got, []string{"config"}) {
+		t.Errorf("steps %v, want only the trusted server's config", got)
 	}
 }
