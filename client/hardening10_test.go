@@ -5,11 +5,14 @@ import (
 	"crypto"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sztp/sztp/boot"
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/client/sztptest"
@@ -125,5 +128,60 @@ func TestHardening10_9_C8TrustStateResetForRawArtifacts(t *testing.T) {
 	}
 	if got := e.hooks.Steps(); !slices.Equal(got, []string{"config"}) {
 		t.Errorf("steps %v, want only the trusted server's config", got)
+	}
+}
+
+// Issue 10 item 7, C83: a boot image installed without a reboot (file:,
+// a real hook) is rolled back when a later step fails: pre-configuration
+// script, configuration, post-configuration script, or a refused
+// bootstrap-complete; after a completed bootstrap the image stays and the
+// kept previous content is discarded. Before the fix the new image stayed
+// on the target after every failure.
+func TestHardening10_7_ImageRolledBackWhenALaterStepFails(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		fail     string // fakeHooks step
+		refuse   bool   // bootstrap-complete refused
+		want     string // target content after the run
+		wantErr  bool
+		leftover int // entries in the target directory
+	}{
+		{name: "pre", fail: "pre", want: "old", wantErr: true, leftover: 1},
+		{name: "config", fail: "config", want: "old", wantErr: true, leftover: 1},
+		{name: "post", fail: "post", want: "old", wantErr: true, leftover: 1},
+		{name: "bootstrap-complete refused", refuse: true, want: "old", wantErr: true, leftover: 1},
+		{name: "success", want: "image", leftover: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.hooks.failStep = tc.fail
+			dir := t.TempDir()
+			target := filepath.Join(dir, "slot")
+			if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			img, err := boot.NewImageHook("file:"+target, boot.Options{Logger: testLogger(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := e.server()
+			resp := &sztptest.Response{Conveyed: onboarding()}
+			if tc.refuse {
+				resp.ReportStatus = map[conveyed.ProgressType]int{conveyed.BootstrapComplete: http.StatusInternalServerError}
+			}
+			s.SetResponse(testSerial, resp)
+			cfg := e.config(s.URL)
+			cfg.Image = img
+			_, err = e.agent(cfg).RunOnce(context.Background())
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error %v, want error %v", err, tc.wantErr)
+			}
+			if got, _ := os.ReadFile(target); string(got) != tc.want {
+				t.Errorf("target holds %q, want %q", got, tc.want)
+			}
+			if ents, _ := os.ReadDir(dir); len(ents) != tc.leftover {
+				t.Errorf("target directory holds %v", ents)
+			}
+		})
 	}
 }

@@ -391,7 +391,9 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		// Partial downloads survive a crash or reboot and resume.
 		fetcher.StagingDir = filepath.Join(f.stateDir, "images")
 	}
-	hookOpts := boot.Options{Logger: log, Timeout: f.scriptTimeout, DryRun: f.dryRun}
+	// WorkDir (the state directory, when there is one) keeps what an image
+	// overwrote on a block device, for a rollback (C83).
+	hookOpts := boot.Options{Logger: log, Timeout: f.scriptTimeout, DryRun: f.dryRun, WorkDir: f.stateDir}
 	var img boot.ImageInstaller
 	if f.imageHook != "" {
 		if img, err = boot.NewImageHook(f.imageHook, hookOpts); err != nil {
