@@ -185,3 +185,48 @@ func TestHardening10_7_ImageRolledBackWhenALaterStepFails(t *testing.T) {
 		})
 	}
 }
+
+// Issue 10 item 12: a server's error body reaches the last-run record (and
+// so `sztp status` and the terminal) with its control characters escaped.
+func TestHardening10_12_ServerTextSanitisedBeforeStored(t *testing.T) {
+	e := newEnv(t)
+	hostile := "\x1b]0;owned\x07\x1b[2J"
+	s := e.server()
+	s.SetResponse(testSerial, &sztptest.Response{Fault: &sztptest.Fault{Status: http.StatusBadRequest, Body: hostile}})
+	_, err := e.agent(e.config(s.URL)).RunOnce(context.Background())
+	if err == nil || strings.ContainsRune(err.Error(), 0x1b) {
+		t.Errorf("error %q carries raw escapes", err)
+	}
+	r, _ := e.store().LastRun()
+	if r == nil || strings.ContainsRune(r.Error, 0x1b) || !strings.Contains(r.Error, `\x1b]0;owned`) {
+		t.Errorf("last run %+v: want the body escaped", r)
+	}
+}
+
+// Issue 10 item 12: a download-uri with user:password is refused before
+// any fetch (sztp never sends such credentials), and the password appears
+// in no error, journal entry or last-run record.
+func TestHardening10_12_DownloadURIWithCredentialsRefused(t *testing.T) {
+	e := newEnv(t)
+	ci := onboarding()
+	ci.Onboarding.BootImage.DownloadURIs = []string{"https://alice:s3cret@127.0.0.1:1/image"}
+	s := e.server()
+	s.SetResponse(testSerial, &sztptest.Response{Conveyed: ci})
+	_, err := e.agent(e.config(s.URL)).RunOnce(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "credentials") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("error %v: want a refusal without the password", err)
+	}
+	if steps := e.hooks.Steps(); len(steps) != 0 {
+		t.Errorf("steps %v ran; want no fetch", steps)
+	}
+	r, _ := e.store().LastRun()
+	j, _ := e.store().Journal()
+	if r == nil || strings.Contains(r.Error, "s3cret") || !strings.Contains(r.Error, "alice:xxxxx@") {
+		t.Errorf("last run %+v", r)
+	}
+	for _, en := range j {
+		if strings.Contains(en.Message, "s3cret") {
+			t.Errorf("journal %+v holds the password", en)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/sztp/sztp/boot"
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/images"
+	"github.com/sztp/sztp/internal/safetext"
 	"github.com/sztp/sztp/internal/state"
 )
 
@@ -423,6 +425,10 @@ func (at *attempt) bootImage(ctx context.Context, r *reporter, bi *conveyed.Boot
 	if len(bi.DownloadURIs) == 0 {
 		return nil, fmt.Errorf("boot image %s has no download-uri", wanted(bi))
 	}
+	uris, err := a.downloadURIs(bi.DownloadURIs)
+	if err != nil {
+		return nil, err
+	}
 	var sums [][]byte
 	for _, v := range bi.ImageVerification {
 		if v.HashAlgorithm == conveyed.HashSHA256 {
@@ -438,11 +444,11 @@ func (at *attempt) bootImage(ctx context.Context, r *reporter, bi *conveyed.Boot
 	}
 	defer cleanup()
 	outPath := filepath.Join(dir, "boot-image-"+hex.EncodeToString(sums[0][:min(8, len(sums[0]))]))
-	res, err := a.cfg.Images.Fetch(ctx, images.Request{URIs: bi.DownloadURIs, SHA256: sums, Output: outPath})
+	res, err := a.cfg.Images.Fetch(ctx, images.Request{URIs: uris, SHA256: sums, Output: outPath})
 	if err != nil {
 		return nil, fmt.Errorf("downloading the boot image: %w", err)
 	}
-	a.log.Debug("boot image downloaded and verified", "uri", res.URI, "bytes", res.Size)
+	a.log.Debug("boot image downloaded and verified", "uri", safetext.RedactURIs(res.URI), "bytes", res.Size)
 	inst, err := a.cfg.Image.InstallImage(ctx, boot.Image{Path: res.Path, OSName: bi.OSName, OSVersion: bi.OSVersion})
 	if err != nil {
 		return nil, fmt.Errorf("installing the boot image: %w", err)
@@ -465,6 +471,26 @@ func (at *attempt) bootImage(ctx context.Context, r *reporter, bi *conveyed.Boot
 	}
 	r.verbose(ctx, conveyed.BootImageComplete, inst.Message)
 	return inst, nil
+}
+
+// downloadURIs drops the download-uris that carry credentials
+// (scheme://user:password@host): sztp does not send them, and they must not
+// reach the logs and state in clear (issue 10 item 12). It fails, before
+// any fetch, when none is left.
+func (a *Agent) downloadURIs(in []string) ([]string, error) {
+	var out []string
+	for _, u := range in {
+		// An unparsable URI is left to the fetcher, which says why.
+		if p, err := url.Parse(u); err == nil && p.User != nil {
+			a.log.Warn("ignoring a download-uri with user:password credentials (sztp does not send them)", "uri", safetext.RedactURIs(u))
+			continue
+		}
+		out = append(out, u)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("every download-uri carries user:password credentials, which sztp does not send; refused (%s)", safetext.RedactURIs(strings.Join(in, ", ")))
+	}
+	return out, nil
 }
 
 func pendingMatches(p *state.PendingReboot, bi *conveyed.BootImage) bool {

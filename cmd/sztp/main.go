@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/sztp/sztp/internal/cli"
+	"github.com/sztp/sztp/internal/safetext"
 )
 
 // Exit codes, documented in `sztp --help` and the README.
@@ -88,10 +89,10 @@ func run(args []string) int {
 	case err == nil:
 	case errors.As(err, &ee):
 		if ee.err != nil && ee.code != exitOK {
-			fmt.Fprintln(os.Stderr, "sztp:", ee.err)
+			fmt.Fprintln(os.Stderr, "sztp:", safetext.Clean(ee.err.Error()))
 		}
 	default:
-		fmt.Fprintln(os.Stderr, "sztp:", err)
+		fmt.Fprintln(os.Stderr, "sztp:", safetext.Clean(err.Error()))
 	}
 	return code
 }
