@@ -64,6 +64,10 @@ type runFlags struct {
 	resolvConf      string
 	sshHostKeys     []string
 	anchorCerts     []string
+	dnsOpts         dnsFlags
+	// serial is the device serial number, set once the identity is
+	// loaded (the DNS source names its TXT record after it).
+	serial string
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet) {
@@ -75,6 +79,7 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.leaseFiles, "lease-file", nil, "take bootstrap servers from this DHCP client lease file instead of live DHCP ('auto': the usual places) (repeatable)")
 	fs.BoolVar(&f.dhcpNoConfigure, "dhcp-no-configure", false, "with DHCP, leave the leased addresses, routes and resolv.conf alone (by default they are applied, as an initramfs needs)")
 	fs.DurationVar(&f.dhcpTimeout, "dhcp-timeout", 30*time.Second, "give up on DHCP after this long, in each pass over the sources")
+	f.dnsOpts.add(fs, true)
 	fs.StringVar(&f.resolvConf, "resolv-conf", "/etc/resolv.conf", "resolver file written from DHCP leases")
 	fs.MarkHidden("resolv-conf")
 	fs.BoolVar(&f.once, "once", false, "make one pass over the sources and exit (exit 1 when it failed) instead of retrying until success")
@@ -196,7 +201,7 @@ func (f *runFlags) validate() error {
 		{"retry-initial", f.backoffInitial}, {"retry-max", f.backoffMax},
 		{"connect-timeout", f.connectTimeout}, {"response-timeout", f.headerTimeout},
 		{"request-timeout", f.requestTimeout}, {"script-timeout", f.scriptTimeout},
-		{"dhcp-timeout", f.dhcpTimeout},
+		{"dhcp-timeout", f.dhcpTimeout}, {"dns-timeout", f.dnsOpts.timeout}, {"dns-query-timeout", f.dnsOpts.queryTimeout},
 	} {
 		if d.v <= 0 {
 			return usagef("--%s %s: must be positive", d.name, d.v)
@@ -266,7 +271,7 @@ func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) 
 		}
 		log.Warn("going on without a ready random pool; TLS may block", "err", err)
 	}
-	srcs, err := f.sources(cmd.Flags().Changed("dhcp"), log)
+	srcs, err := f.sources(cmd.Flags().Changed, log)
 	if err != nil {
 		return err
 	}
@@ -422,6 +427,7 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 	if len(f.sshHostKeys) > 0 || len(f.anchorCerts) > 0 {
 		cfg.Completion = f.completion
 	}
+	f.serial = id.SerialNumber
 	log.Info("device identity", "serial-number", id.SerialNumber, "subject", id.Certificate.Subject.String(), "os-name", osName, "os-version", osVersion)
 	return cfg, release, nil
 }
