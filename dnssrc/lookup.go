@@ -162,7 +162,7 @@ func Lookup(ctx context.Context, cfg Config) (*Result, error) {
 // gives an answer (records, NXDOMAIN or no records), and decodes it.
 func (l *lookup) ask(ctx context.Context, source string, name dnsmessage.Name, typ dnsmessage.Type) (*Record, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s %s: %w", typ, name, err)
+		return nil, fmt.Errorf("%s %s: %w", typeName(typ), name, err)
 	}
 	var a answer
 	var err error
@@ -180,9 +180,9 @@ func (l *lookup) ask(ctx context.Context, source string, name dnsmessage.Name, t
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s %s %s: %w", source, typ, name, err)
+		return nil, fmt.Errorf("%s %s %s: %w", source, typeName(typ), name, err)
 	}
-	rec := &Record{Source: source, Name: name.String(), Type: strings.TrimPrefix(typ.String(), "Type")}
+	rec := &Record{Source: source, Name: name.String(), Type: typeName(typ)}
 	if typ == dnsmessage.TypeTXT {
 		if rec.Artifacts, err = ParseTXT(a.txt); err != nil {
 			return nil, fmt.Errorf("%s TXT %s: %w", source, name, err)
@@ -213,3 +213,5 @@ func checkLabel(s string) error {
 	}
 	return nil
 }
+
+func typeName(t dnsmessage.Type) string { return strings.TrimPrefix(t.String(), "Type") }
