@@ -59,7 +59,7 @@ func sztpProcess(t *testing.T, tmp string, args ...string) *exec.Cmd {
 // The help of the commands an operator runs says what they do, their exit
 // status and examples.
 func TestHelpAnswersTheOperatorsQuestions(t *testing.T) {
-	for _, c := range []string{"run", "get", "status", "demo", "dhcp"} {
+	for _, c := range []string{"run", "get", "status", "demo", "dhcp", "dns"} {
 		out, _, code := runSztp(t, c, "--help")
 		if code != 0 {
 			t.Errorf("%s --help: exit %d", c, code)

@@ -1,7 +1,9 @@
 package dnstest
 
 import (
+	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/sztp/sztp/internal/testenv"
 )
@@ -67,7 +71,7 @@ zone:
 			<-done
 		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		if waitServing(addr, done) {
+		if waitServing(addr, origin, done) {
 			t.Cleanup(func() {
 				stop()
 				if t.Failed() {
@@ -86,23 +90,52 @@ zone:
 	}
 }
 
-// waitServing waits until the zone is loaded: nsd answers TCP connections
-// only once it serves.
-func waitServing(addr string, done chan struct{}) bool {
+// waitServing waits until nsd answers an SOA query for origin over TCP
+// with NOERROR (the zone is loaded).
+func waitServing(addr, origin string, done chan struct{}) bool {
 	for range 300 {
 		select {
 		case <-done:
 			return false
 		default:
 		}
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
+		if soa(addr, origin) {
 			return true
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	return false
+}
+
+func soa(addr, origin string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	b := dnsmessage.NewBuilder(make([]byte, 2, 64), dnsmessage.Header{ID: 1})
+	b.StartQuestions()
+	b.Question(dnsmessage.Question{Name: dnsmessage.MustNewName(strings.TrimSuffix(origin, ".") + "."), Type: dnsmessage.TypeSOA, Class: dnsmessage.ClassINET})
+	q, err := b.Finish()
+	if err != nil {
+		return false
+	}
+	binary.BigEndian.PutUint16(q, uint16(len(q)-2))
+	if _, err := c.Write(q); err != nil {
+		return false
+	}
+	var lb [2]byte
+	if _, err := io.ReadFull(c, lb[:]); err != nil {
+		return false
+	}
+	resp := make([]byte, binary.BigEndian.Uint16(lb[:]))
+	if _, err := io.ReadFull(c, resp); err != nil {
+		return false
+	}
+	var p dnsmessage.Parser
+	h, err := p.Start(resp)
+	return err == nil && h.RCode == dnsmessage.RCodeSuccess && h.Authoritative
 }
 
 // freePort returns a port that is free for both UDP and TCP on 127.0.0.1
