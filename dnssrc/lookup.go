@@ -125,6 +125,13 @@ func Lookup(ctx context.Context, cfg Config) (*Result, error) {
 				errs = append(errs, err)
 			} else if rec, err := l.ask(ctx, SourceMDNS, name, q.typ); err != nil {
 				errs = append(errs, err)
+				if q.typ == dnsmessage.TypeSRV {
+					if rec, err := l.browse(ctx, name); err != nil {
+						errs = append(errs, err)
+					} else {
+						res.Records = append(res.Records, *rec)
+					}
+				}
 			} else {
 				res.Records = append(res.Records, *rec)
 			}
@@ -199,6 +206,49 @@ func (l *lookup) ask(ctx context.Context, source string, name dnsmessage.Name, t
 		return nil, fmt.Errorf("%s SRV %s: no usable target", source, name)
 	}
 	l.log.Info("dns: bootstrap servers in SRV records", "source", source, "name", rec.Name, "servers", rec.Servers)
+	return rec, nil
+}
+
+// MaxInstances caps the DNS-SD service instances looked at.
+const MaxInstances = 8
+
+// browse is the DNS-SD form of the mDNS SRV step (RFC 6763 4): mDNS
+// responders such as avahi publish a service as PTR _sztp._tcp.local. ->
+// <instance>._sztp._tcp.local., with the SRV record at the instance name,
+// and cannot publish an SRV record at _sztp._tcp.local. itself. The SRV
+// records of the instances are ordered together (RFC 2782), and are
+// unsigned redirect information like any SRV record (C94).
+func (l *lookup) browse(ctx context.Context, service dnsmessage.Name) (*Record, error) {
+	a, _, err := l.mdns(ctx, service, dnsmessage.TypePTR)
+	if err != nil {
+		return nil, fmt.Errorf("mdns PTR %s: %w", service, err)
+	}
+	var srvs []SRV
+	var errs []error
+	for i, inst := range a.ptr {
+		if i == MaxInstances {
+			break
+		}
+		if !strings.HasSuffix(strings.ToLower(inst.String()), "."+strings.ToLower(service.String())) {
+			continue // an instance of another service
+		}
+		ia, _, err := l.mdns(ctx, inst, dnsmessage.TypeSRV)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("mdns SRV %s: %w", inst, err))
+			continue
+		}
+		srvs = append(srvs, ia.srv...)
+	}
+	rec := &Record{Source: SourceMDNS, Name: service.String(), Type: "SRV"}
+	for _, s := range OrderSRV(srvs, l.cfg.Rand) {
+		if u := ServerURL(s); u != "" {
+			rec.Servers = append(rec.Servers, u)
+		}
+	}
+	if len(rec.Servers) == 0 {
+		return nil, fmt.Errorf("mdns DNS-SD %s: no usable SRV target: %w", service, errors.Join(errs...))
+	}
+	l.log.Info("dns: bootstrap servers from DNS-SD service instances", "source", SourceMDNS, "name", rec.Name, "servers", rec.Servers)
 	return rec, nil
 }
 

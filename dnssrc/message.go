@@ -37,9 +37,10 @@ var (
 type answer struct {
 	txt [][]string
 	srv []SRV
+	ptr []dnsmessage.Name
 }
 
-func (a answer) empty() bool { return len(a.txt) == 0 && len(a.srv) == 0 }
+func (a answer) empty() bool { return len(a.txt) == 0 && len(a.srv) == 0 && len(a.ptr) == 0 }
 
 // newID returns a random query ID.
 func newID() uint16 {
@@ -145,6 +146,12 @@ func parseResponse(msg []byte, id uint16, name dnsmessage.Name, typ dnsmessage.T
 				return answer{}, fmt.Errorf("malformed SRV record: %w", err)
 			}
 			a.srv = append(a.srv, SRV{Target: r.Target.String(), Port: r.Port, Priority: r.Priority, Weight: r.Weight})
+		case dnsmessage.TypePTR:
+			r, err := p.PTRResource()
+			if err != nil {
+				return answer{}, fmt.Errorf("malformed PTR record: %w", err)
+			}
+			a.ptr = append(a.ptr, r.PTR)
 		default:
 			if err := p.SkipAnswer(); err != nil {
 				return answer{}, err
