@@ -115,7 +115,7 @@ func TestConfigFileErrors(t *testing.T) {
 	}{
 		{[]string{"run", "--once", "--config", filepath.Join(dir, "missing.yaml"), "--cmdline-file", ""}, "no such file"},
 		{[]string{"run", "--once", "--config", bad, "--cmdline-file", ""}, `unknown key "no-such-flag"`},
-		{[]string{"run", "--once", "--dhcp=false", "--config", "", "--cmdline-file", ""}, "no bootstrap server"},
+		{[]string{"run", "--once", "--dhcp=false", "--dns=false", "--config", "", "--cmdline-file", ""}, "no bootstrap server"},
 	} {
 		_, errOut, code := runSztp(t, tc.args...)
 		if code != exitUsage || !strings.Contains(errOut, tc.want) {

@@ -120,9 +120,12 @@ const runLong = `Bootstrap this device (RFC 8572).
 
 sztp run tries each source in order, local before remote: DHCP lease files
 (--lease-file), live DHCP (options 143/136; by default only when no server is
-configured, or with --dhcp), then --bootstrap-url (or sztp.url= on the kernel
-command line, or bootstrap-url in the config file). Servers learned from DHCP
-are untrusted: they can only give signed data or redirect information.
+configured, or with --dhcp), DNS (TXT <serial>._sztp.<domain>, then SRV
+_sztp._tcp.<domain>, mDNS before unicast; by default only when no server is
+configured, or with --dns, --dns-domain or --dns-server; see sztp dns), then
+--bootstrap-url (or sztp.url= on the kernel command line, or bootstrap-url in
+the config file). Servers learned from DHCP or DNS are untrusted: they can
+only give signed data or redirect information.
 
 For each bootstrap server it authenticates the server against
 --server-trust-anchor, sends get-bootstrapping-data, follows redirect
