@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,8 +46,24 @@ func lookupChild(spec string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}
-	json.NewEncoder(os.Stdout).Encode(res.Records)
+	out := childOutput{Records: res.Records}
+	for _, r := range res.Records {
+		for _, s := range r.Servers {
+			u, _ := url.Parse(s)
+			addrs, err := dnssrc.LookupHost(context.Background(), cfg, u.Hostname())
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+			}
+			out.Addrs = append(out.Addrs, addrs...)
+		}
+	}
+	json.NewEncoder(os.Stdout).Encode(out)
 	return 0
+}
+
+type childOutput struct {
+	Records []dnssrc.Record
+	Addrs   []string // of the SRV targets
 }
 
 // inNamespace runs f on a thread in network namespace ns; sockets f opens
@@ -162,6 +180,7 @@ publish-workstation=no
 	// avahi probes its names for a few seconds before it answers: ask
 	// until both records come, for at most a minute.
 	var recs []dnssrc.Record
+	var addrs []string
 	var stderr strings.Builder
 	for deadline := time.Now().Add(time.Minute); ; {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -174,11 +193,12 @@ publish-workstation=no
 		if err != nil {
 			t.Fatalf("lookup in the client namespace: %v\n%s", err, stderr.String())
 		}
-		recs = nil
-		if err := json.Unmarshal(out, &recs); err != nil {
+		var co childOutput
+		if err := json.Unmarshal(out, &co); err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
-		if len(recs) == 2 || time.Now().After(deadline) {
+		recs, addrs = co.Records, co.Addrs
+		if len(recs) == 2 && len(addrs) > 0 || time.Now().After(deadline) {
 			break
 		}
 		select {
@@ -196,5 +216,10 @@ publish-workstation=no
 	}
 	if srv.Source != dnssrc.SourceMDNS || srv.Type != "SRV" || len(srv.Servers) != 1 || srv.Servers[0] != "https://sztp-mdns-test.local:8443" {
 		t.Errorf("SRV record %+v", srv)
+	}
+	// avahi's host name resolves over mDNS to its addresses on the link
+	// (A, then AAAA).
+	if want := []string{n.ServerV4.String(), n.ServerV6.String()}; !slices.Equal(addrs, want) {
+		t.Errorf("sztp-mdns-test.local resolves to %v, want %v", addrs, want)
 	}
 }

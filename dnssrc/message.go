@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -38,9 +39,12 @@ type answer struct {
 	txt [][]string
 	srv []SRV
 	ptr []dnsmessage.Name
+	ip  []netip.Addr
 }
 
-func (a answer) empty() bool { return len(a.txt) == 0 && len(a.srv) == 0 && len(a.ptr) == 0 }
+func (a answer) empty() bool {
+	return len(a.txt) == 0 && len(a.srv) == 0 && len(a.ptr) == 0 && len(a.ip) == 0
+}
 
 // newID returns a random query ID.
 func newID() uint16 {
@@ -152,6 +156,18 @@ func parseResponse(msg []byte, id uint16, name dnsmessage.Name, typ dnsmessage.T
 				return answer{}, fmt.Errorf("malformed PTR record: %w", err)
 			}
 			a.ptr = append(a.ptr, r.PTR)
+		case dnsmessage.TypeA:
+			r, err := p.AResource()
+			if err != nil {
+				return answer{}, fmt.Errorf("malformed A record: %w", err)
+			}
+			a.ip = append(a.ip, netip.AddrFrom4(r.A))
+		case dnsmessage.TypeAAAA:
+			r, err := p.AAAAResource()
+			if err != nil {
+				return answer{}, fmt.Errorf("malformed AAAA record: %w", err)
+			}
+			a.ip = append(a.ip, netip.AddrFrom16(r.AAAA))
 		default:
 			if err := p.SkipAnswer(); err != nil {
 				return answer{}, err

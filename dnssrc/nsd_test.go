@@ -50,6 +50,8 @@ _sztp._tcp IN SRV 30 0 9003 backup.example.test.
 _sztp._tcp IN SRV 10 60 9001 primary-a.example.test.
 _sztp._tcp IN SRV 10 40 9002 primary-b.example.test.
 _sztp._tcp IN SRV 20 0 9004 secondary.example.test.
+primary-a IN A 192.0.2.10
+primary-a IN AAAA 2001:db8::10
 `, dnstest.TXT("ci", a.ConveyedInformation), dnstest.TXT("oc", a.OwnerCertificate), dnstest.TXT("ov", a.OwnershipVoucher),
 		dnstest.TXT("ci", []byte{0, 1, 2, '"', '\\', 255}))
 }
@@ -93,6 +95,15 @@ func TestNSD(t *testing.T) {
 	if !slices.Equal(primaries, []string{"https://primary-a.example.test:9001", "https://primary-b.example.test:9002"}) ||
 		srv.Servers[2] != "https://secondary.example.test:9004" || srv.Servers[3] != "https://backup.example.test:9003" {
 		t.Errorf("SRV servers %v not in priority order", srv.Servers)
+	}
+
+	// The SRV targets resolve through the same name server.
+	addrs, err := dnssrc.LookupHost(ctx, cfg, "primary-a.example.test")
+	if err != nil || !slices.Equal(addrs, []string{"192.0.2.10", "2001:db8::10"}) {
+		t.Errorf("LookupHost primary-a: %v, %v", addrs, err)
+	}
+	if addrs, err := dnssrc.LookupHost(ctx, cfg, "nowhere.example.test"); err == nil {
+		t.Errorf("LookupHost of a missing name: %v", addrs)
 	}
 
 	// A small binary TXT record fits in UDP: no TCP.

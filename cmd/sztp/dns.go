@@ -163,6 +163,32 @@ func (b *leaseBook) get() []dhcpopts.Lease {
 // source runs (the identity is loaded after the sources are built).
 func (f *runFlags) dnsSource(serial *string, book *leaseBook, log *slog.Logger) client.Source {
 	d := &f.dnsOpts
+	// Host names of SRV targets may be known only to the DNS source's
+	// name servers or to mDNS (<host>.local.): names under .local, and
+	// every name when --dns-server is given, are resolved with those
+	// first; the system resolver is the other means.
+	f.lookupHost = func(ctx context.Context, host string) ([]string, error) {
+		own := func() ([]string, error) {
+			cfg, err := d.config(*serial, book.get(), f.resolvConf, log)
+			if err != nil {
+				return nil, err
+			}
+			return dnssrc.LookupHost(ctx, cfg, host)
+		}
+		first, second := net.DefaultResolver.LookupHost, func(context.Context, string) ([]string, error) { return own() }
+		if len(d.servers) > 0 || strings.HasSuffix(strings.ToLower(strings.TrimSuffix(host, ".")), ".local") {
+			first, second = second, first
+		}
+		addrs, err := first(ctx, host)
+		if err == nil {
+			return addrs, nil
+		}
+		addrs, err2 := second(ctx, host)
+		if err2 != nil {
+			return nil, errors.Join(err, err2)
+		}
+		return addrs, nil
+	}
 	return client.FuncSource{Label: "dns", Func: func(ctx context.Context) ([]client.Candidate, error) {
 		cfg, err := d.config(*serial, book.get(), f.resolvConf, log)
 		if err != nil {

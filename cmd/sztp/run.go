@@ -65,6 +65,9 @@ type runFlags struct {
 	sshHostKeys     []string
 	anchorCerts     []string
 	dnsOpts         dnsFlags
+	// lookupHost, set when DNS is a source, resolves server names with
+	// the DNS source's name servers and mDNS too.
+	lookupHost func(ctx context.Context, host string) ([]string, error)
 	// serial is the device serial number, set once the identity is
 	// loaded (the DNS source names its TXT record after it).
 	serial string
@@ -283,6 +286,9 @@ func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) 
 		return err
 	}
 	cfg.Sources = srcs
+	if f.lookupHost != nil {
+		cfg.LookupHost = f.lookupHost
+	}
 	defer closeFn()
 	agent, err := client.New(cfg)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -175,4 +176,57 @@ func golden(t *testing.T, name, out string) {
 	if string(want) != out {
 		t.Errorf("output differs from %s:\n%s\nwant:\n%s", path, out, want)
 	}
+}
+
+// Issue 11 (C94): SRV records are tried in priority order; the first
+// target's port is closed, the second serves signed onboarding information
+// (bound to the request's nonce) and the bootstrap succeeds. Both target
+// names resolve only through the DNS source's name server (NSD), and the
+// untrusted server gets no progress report.
+func TestRunFromDNSSRV(t *testing.T) {
+	const serial = "DNS-4"
+	d := newTestDevice(t, serial)
+	owner, voucherCA := newOwner(t, d.dir)
+	d.server.SetResponse(serial, &sztptest.Response{Build: sztptest.Signed(&conveyed.ConveyedInformation{Onboarding: &conveyed.OnboardingInformation{
+		ConfigurationHandling: conveyed.Replace, Configuration: []byte("from-srv\n"),
+	}}, sztptest.SignedOptions{PKI: owner, Serial: serial, Nonce: true})})
+	u, err := url.Parse(d.server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := freeTCPPort(t)
+	zone := dnsZoneHead + fmt.Sprintf(`_sztp._tcp IN SRV 20 0 %s boot.example.test.
+_sztp._tcp IN SRV 10 0 %d dead.example.test.
+boot IN A %s
+dead IN A 127.0.0.1
+`, u.Port(), closed, u.Hostname())
+	addr := dnstest.NSD(t, "example.test", zone)
+	cfg := filepath.Join(d.dir, "CFG")
+	out, errOut, code := runSztp(t, append([]string{"run"}, append(d.identity(), "--once", "--dhcp=false", "--no-mdns",
+		"--dns-server", addr, "--dns-domain", "example.test",
+		"--voucher-trust-anchor", voucherCA, "--state-dir", filepath.Join(d.dir, "state"),
+		"--config-hook", "file:"+cfg, "--config", "", "--cmdline-file", "", "--os-release", "")...)...)
+	if code != 0 || strings.TrimSpace(out) != "success" {
+		t.Fatalf("exit %d, stdout %q\n%s", code, out, errOut)
+	}
+	if data, _ := os.ReadFile(cfg); string(data) != "from-srv\n" {
+		t.Errorf("config %q", data)
+	}
+	if reqs := d.server.Requests(); len(reqs) != 1 || !reqs[0].GBD.SignedDataPreferred {
+		t.Errorf("requests %+v", reqs)
+	}
+	if r := d.server.Reports(); len(r) != 0 {
+		t.Errorf("reports to an untrusted server: %v", r)
+	}
+}
+
+// freeTCPPort returns a loopback port nothing listens on.
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
