@@ -94,6 +94,9 @@ func inNamespace(ns string, f func() error) error {
 // service files cannot hold. The client asks with one-shot queries (QU)
 // on every up link, TXT before SRV.
 func TestMDNS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no outside programs (avahi-daemon)")
+	}
 	testenv.NeedCommands(t, "avahi-daemon", "mount")
 	n := dhcptest.New(t)
 	client := n.Subnet4.Addr().Next().Next()

@@ -23,6 +23,9 @@ import (
 // stopped, by its PID, when the test ends.
 func NSD(t testing.TB, origin, zone string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: no outside programs (nsd)")
+	}
 	testenv.NeedCommands(t, "nsd")
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "zone"), []byte(zone), 0o644); err != nil {
