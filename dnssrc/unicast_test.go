@@ -44,6 +44,7 @@ func TestUnicastAnswersWithoutData(t *testing.T) {
 		{"NXDOMAIN", dnstest.Reply{RCode: dnsmessage.RCodeNameError}, "NXDOMAIN", 0},
 		{"truncated", dnstest.Reply{Truncated: true}, "connect", 1},
 		{"other name", dnstest.Reply{OtherName: "SN-2._sztp." + domain, TXT: [][]string{{"ci=x"}}}, "no records", 0},
+		{"too many records", dnstest.Reply{TXT: make([][]string, dnssrc.MaxAnswers+1)}, "more than 64 answer records", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := dnstest.NewResponder()

@@ -194,6 +194,7 @@ func (f *runFlags) dnsSource(serial *string, book *leaseBook, log *slog.Logger) 
 		if err != nil {
 			return nil, err
 		}
+		cfg.Interfaces = f.interfaces // mDNS on the links DHCP uses
 		ctx, cancel := context.WithTimeout(ctx, d.timeout)
 		defer cancel()
 		res, err := dnssrc.Lookup(ctx, cfg)

@@ -78,7 +78,7 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	f.id.addTrust(fs)
 	fs.StringSliceVar(&f.urls, "bootstrap-url", nil, "bootstrap server URI https://HOST[:PORT][/restconf] (repeatable; tried in order, after DHCP)")
 	fs.BoolVar(&f.dhcp, "dhcp", false, "also ask DHCP for bootstrap servers (options 143/136); default: only when no server and no --lease-file is configured; --dhcp=false never")
-	fs.StringSliceVar(&f.interfaces, "interface", nil, "links to run DHCP on, or whose lease files to use (repeatable; default every non-loopback link)")
+	fs.StringSliceVar(&f.interfaces, "interface", nil, "links to run DHCP and mDNS on, or whose lease files to use (repeatable; default every non-loopback link)")
 	fs.StringSliceVar(&f.leaseFiles, "lease-file", nil, "take bootstrap servers from this DHCP client lease file instead of live DHCP ('auto': the usual places) (repeatable)")
 	fs.BoolVar(&f.dhcpNoConfigure, "dhcp-no-configure", false, "with DHCP, leave the leased addresses, routes and resolv.conf alone (by default they are applied, as an initramfs needs)")
 	fs.DurationVar(&f.dhcpTimeout, "dhcp-timeout", 30*time.Second, "give up on DHCP after this long, in each pass over the sources")

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -52,7 +53,9 @@ func txtRecords(serial string, a trust.Artifacts) string {
 // Issue 11: a signed bootstrap through a DNS TXT record served by NSD ends
 // with success (C92, C93, C95: the signed artifacts are larger than a UDP
 // answer); the data is validated for the device's serial number (RFC 8572
-// 5.4) and no server is contacted.
+// 5.4) and no server is contacted. The DNS settings come from the kernel
+// command line, and the first name server does not answer: after its query
+// timeout the second is asked.
 func TestRunFromDNSTXT(t *testing.T) {
 	const serial = "DNS-1"
 	d := newTestDevice(t, serial)
@@ -63,10 +66,19 @@ func TestRunFromDNSTXT(t *testing.T) {
 	}
 	addr := dnstest.NSD(t, "example.test", dnsZoneHead+txtRecords(serial, a))
 	cfg := filepath.Join(d.dir, "CFG")
-	out, errOut, code := runSztp(t, append([]string{"run"}, append(d.identity(), "--once", "--dhcp=false", "--no-mdns",
-		"--dns-server", addr, "--dns-domain", "example.test",
+	// The DNS settings come from the kernel command line; the first name
+	// server never answers.
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	cmdline := filepath.Join(d.dir, "cmdline")
+	os.WriteFile(cmdline, []byte("ro sztp.dhcp=false sztp.no-mdns sztp.dns-server="+silent.LocalAddr().String()+","+addr+" sztp.dns-domain=example.test\n"), 0o600)
+	out, errOut, code := runSztp(t, append([]string{"run"}, append(d.identity(), "--once",
 		"--voucher-trust-anchor", voucherCA, "--state-dir", filepath.Join(d.dir, "state"),
-		"--config-hook", "file:"+cfg, "--config", "", "--cmdline-file", "", "--os-release", "")...)...)
+		"--dns-query-timeout", "2s",
+		"--config-hook", "file:"+cfg, "--config", "", "--cmdline-file", cmdline, "--os-release", "")...)...)
 	if code != 0 || strings.TrimSpace(out) != "success" {
 		t.Fatalf("exit %d, stdout %q\n%s", code, out, errOut)
 	}
@@ -229,4 +241,49 @@ func freeTCPPort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Issue 11 (C93): unsigned redirect information in a TXT record is acted on:
+// its server is contacted provisionally (any trust anchor in it dropped)
+// and its signed onboarding information bootstraps the device.
+func TestRunDNSTXTUnsignedRedirect(t *testing.T) {
+	const serial = "DNS-5"
+	d := newTestDevice(t, serial)
+	owner, voucherCA := newOwner(t, d.dir)
+	d.server.SetResponse(serial, &sztptest.Response{Build: sztptest.Signed(&conveyed.ConveyedInformation{Onboarding: &conveyed.OnboardingInformation{
+		ConfigurationHandling: conveyed.Replace, Configuration: []byte("via-txt-redirect\n"),
+	}}, sztptest.SignedOptions{PKI: owner, Serial: serial, Nonce: true})})
+	u, err := url.Parse(d.server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := (&conveyed.ConveyedInformation{Redirect: &conveyed.RedirectInformation{BootstrapServers: []conveyed.BootstrapServer{
+		{Address: u.Hostname(), Port: uint16(port)},
+	}}}).Encode(conveyed.JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := trust.WrapUnsigned(trust.OIDSZTPConveyedInfoJSON, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := dnstest.NSD(t, "example.test", dnsZoneHead+txtRecords(serial, trust.Artifacts{ConveyedInformation: ci}))
+	cfg := filepath.Join(d.dir, "CFG")
+	out, errOut, code := runSztp(t, append([]string{"run"}, append(d.identity(), "--once", "--dhcp=false", "--no-mdns",
+		"--dns-server", addr, "--dns-domain", "example.test",
+		"--voucher-trust-anchor", voucherCA, "--state-dir", filepath.Join(d.dir, "state"),
+		"--config-hook", "file:"+cfg, "--config", "", "--cmdline-file", "", "--os-release", "")...)...)
+	if code != 0 || strings.TrimSpace(out) != "success" {
+		t.Fatalf("exit %d, stdout %q\n%s", code, out, errOut)
+	}
+	if data, _ := os.ReadFile(cfg); string(data) != "via-txt-redirect\n" {
+		t.Errorf("config %q", data)
+	}
+	if reqs := d.server.Requests(); len(reqs) != 1 || !reqs[0].GBD.SignedDataPreferred {
+		t.Errorf("requests %+v, want one provisional (signed-data-preferred)", reqs)
+	}
 }
