@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -16,14 +15,8 @@ import (
 // not followed). It returns the addresses as strings, like
 // net.Resolver.LookupHost.
 func LookupHost(ctx context.Context, cfg Config, host string) ([]string, error) {
-	if cfg.QueryTimeout <= 0 {
-		cfg.QueryTimeout = DefaultQueryTimeout
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	l := &lookup{cfg: cfg, log: log}
+	cfg = cfg.withDefaults()
+	l := &lookup{cfg: cfg, log: cfg.Logger}
 	name, err := dnsmessage.NewName(strings.TrimSuffix(host, ".") + ".")
 	if err != nil || !validHost(strings.TrimSuffix(host, ".")) {
 		return nil, fmt.Errorf("resolving %q: not a host name", host)

@@ -18,6 +18,10 @@ import (
 // Defaults and caps of a lookup.
 const (
 	DefaultQueryTimeout = 3 * time.Second
+	// DefaultMDNSTimeout is how long a multicast query collects answers:
+	// mDNS responders stay silent when they have no record, so this is
+	// spent in full whenever nothing is published.
+	DefaultMDNSTimeout = time.Second
 	// MaxDomains and MaxServers cap the unicast domains and name servers
 	// asked.
 	MaxDomains = 8
@@ -48,6 +52,8 @@ type Config struct {
 	// QueryTimeout bounds each query (default DefaultQueryTimeout); the
 	// caller's context bounds the whole lookup.
 	QueryTimeout time.Duration
+	// MDNSTimeout bounds each multicast query (default DefaultMDNSTimeout).
+	MDNSTimeout time.Duration
 	// Rand orders SRV records of equal priority (nil: random).
 	Rand   *rand.Rand
 	Logger *slog.Logger
@@ -85,13 +91,8 @@ type lookup struct {
 // Lookup asks DNS for the device's bootstrapping data. It returns the
 // records found; the error joins what went wrong when nothing was found.
 func Lookup(ctx context.Context, cfg Config) (*Result, error) {
-	if cfg.QueryTimeout <= 0 {
-		cfg.QueryTimeout = DefaultQueryTimeout
-	}
+	cfg = cfg.withDefaults()
 	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	if len(cfg.Domains) > MaxDomains {
 		cfg.Domains = cfg.Domains[:MaxDomains]
 	}
@@ -163,6 +164,19 @@ func Lookup(ctx context.Context, cfg Config) (*Result, error) {
 		log.Debug("dns: " + err.Error())
 	}
 	return res, nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.QueryTimeout <= 0 {
+		c.QueryTimeout = DefaultQueryTimeout
+	}
+	if c.MDNSTimeout <= 0 {
+		c.MDNSTimeout = DefaultMDNSTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
 }
 
 // ask sends one question over mDNS, or to each name server in turn until one

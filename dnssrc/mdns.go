@@ -54,7 +54,7 @@ func (l *lookup) mdns(ctx context.Context, name dnsmessage.Name, typ dnsmessage.
 	if len(links) == 0 {
 		return answer{}, "", errors.New("no multicast link is up")
 	}
-	ctx, cancel := context.WithTimeout(ctx, l.cfg.QueryTimeout)
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.MDNSTimeout)
 	defer cancel()
 	type result struct {
 		a    answer

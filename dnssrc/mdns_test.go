@@ -176,7 +176,7 @@ publish-workstation=no
 		}
 	})
 
-	spec, err := json.Marshal(dnssrc.Config{SerialNumber: "MDNS-1", MDNS: true, QueryTimeout: 2 * time.Second})
+	spec, err := json.Marshal(dnssrc.Config{SerialNumber: "MDNS-1", MDNS: true, MDNSTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
