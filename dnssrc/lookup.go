@@ -110,6 +110,8 @@ func Lookup(ctx context.Context, cfg Config) (*Result, error) {
 		typ   dnsmessage.Type
 		label string // the labels before the domain
 	}
+	// C92: TXT <serial>._sztp.<domain>. and SRV _sztp._tcp.<domain>.,
+	// with local. for mDNS; C91: TXT before SRV, mDNS before unicast.
 	var qs []query
 	if cfg.SerialNumber != "" {
 		if err := checkLabel(cfg.SerialNumber); err != nil {
