@@ -11,11 +11,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/dhcpopts"
 	"github.com/sztp/sztp/dnssrc"
-	"github.com/sztp/sztp/internal/cli"
 )
 
 func init() { register(newDNSCmd) }
@@ -241,21 +241,21 @@ type dnsResult struct {
 	Servers   []string `json:"servers"`
 }
 
-func newDNSCmd() *cli.Command {
+func newDNSCmd() *cobra.Command {
 	var (
 		d          dnsFlags
 		id         identityFlags
 		asJSON     bool
 		resolvConf string
 	)
-	cmd := &cli.Command{
+	cmd := &cobra.Command{
 		Use:   "dns",
 		Short: "ask DNS (mDNS, then unicast) for this device's TXT and SRV records and print them",
 		Long:  dnsLong,
 		Example: `  sztp dns --serial-number SN-1 --dns-domain example.com --json
   sztp dns --idevid-cert /etc/sztp/idevid.pem --no-mdns --dns-server 192.0.2.53:53 --dns-domain example.com`,
-		Args: cli.NoArgs,
-		RunE: func(cmd *cli.Command, _ []string) error {
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if d.timeout <= 0 || d.queryTimeout <= 0 {
 				return usagef("--timeout must be positive, got %s", d.timeout)
 			}
