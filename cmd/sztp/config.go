@@ -280,6 +280,7 @@ var listFlags = map[string]bool{
 	"bootstrap-url": true, "server-trust-anchor": true, "voucher-trust-anchor": true,
 	"idevid-cert-index": true, "lease-file": true, "interface": true,
 	"ssh-host-key": true, "trust-anchor-cert": true, "assertion": true,
+	"dns-domain": true, "dns-server": true,
 }
 
 func isListFlag(k string) bool { return listFlags[k] }
