@@ -72,7 +72,7 @@ func newRoot() *cobra.Command {
 	}
 	root.SetHelpCommand(newHelpCmd())
 	root.InitDefaultHelpCmd()
-	root.InitDefaultCompletionCmd()
+	root.CompletionOptions.DisableDefaultCmd = true // completion.go has ours
 	usageErrors(root)
 	return root
 }
