@@ -5,74 +5,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
-	"time"
+
+	"github.com/sztp/sztp/internal/settings"
 )
-
-func TestParseConfigFile(t *testing.T) {
-	for _, tc := range []struct {
-		name, in string
-		want     settings
-		err      string
-	}{
-		{"scalars", "bootstrap-url: https://a.example\nonce: true\n", settings{"bootstrap-url": {"https://a.example"}, "once": {"true"}}, ""},
-		{"comments and blanks", "# device config\n\nstate-dir: /var/lib/sztp # trailing\n", settings{"state-dir": {"/var/lib/sztp"}}, ""},
-		{"hash inside value", "os-name: os#1\n", settings{"os-name": {"os#1"}}, ""},
-		{"quoted", "os-name: \"My OS # 1\"\nos-version: 'it''s 2'\n", settings{"os-name": {"My OS # 1"}, "os-version": {"it's 2"}}, ""},
-		{"flow list", "bootstrap-url: [https://a, \"https://b:8443\"]\n", settings{"bootstrap-url": {"https://a", "https://b:8443"}}, ""},
-		{"empty flow list", "bootstrap-url: []\n", settings{"bootstrap-url": {}}, ""},
-		{"block list", "server-trust-anchor:\n  - /etc/sztp/a.pem\n  - \"/etc/sztp/b.pem\"\nonce: false\n", settings{"server-trust-anchor": {"/etc/sztp/a.pem", "/etc/sztp/b.pem"}, "once": {"false"}}, ""},
-		{"crlf", "once: true\r\n", settings{"once": {"true"}}, ""},
-		{"exec hook with colon", "image-hook: exec:/usr/lib/vendor/install\n", settings{"image-hook": {"exec:/usr/lib/vendor/install"}}, ""},
-		{"duplicate", "once: true\nonce: false\n", nil, "line 2: key \"once\" given twice"},
-		{"no colon", "once\n", nil, "line 1: want \"key: value\""},
-		{"nested map", "tpm:\n  path: /dev/tpm0\n", nil, "line 2: unexpected indentation"},
-		{"indented key", "  once: true\n", nil, "line 1: unexpected indentation"},
-		{"tab", "\tonce: true\n", nil, "line 1: tabs"},
-		{"bad key", "Bootstrap_URL: x\n", nil, "line 1: bad key"},
-		{"anchor", "once: &a true\n", nil, "unsupported YAML syntax"},
-		{"unterminated list", "bootstrap-url: [a, b\n", nil, "unterminated list"},
-		{"bad quote", "os-name: \"abc\n", nil, "bad double-quoted string"},
-		{"empty item", "bootstrap-url: [a,,b]\n", nil, "empty list item"},
-		{"stray list item", "- a\n", nil, "line 1: list item outside a list"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseConfigFile([]byte(tc.in))
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want one containing %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("got %#v\nwant %#v", got, tc.want)
-			}
-		})
-	}
-}
-
-func TestParseCmdline(t *testing.T) {
-	in := `BOOT_IMAGE=/vmlinuz root=/dev/sda1 quiet sztp.url=https://a,https://b:8443 sztp.url=https://c ` +
-		`sztp.disable sztp.tpm=tcp://127.0.0.1:2321 "sztp.os-name=Vendor OS" sztp.= sztpx.y=1 sztp.state-dir=/run/sztp` + "\n"
-	want := settings{
-		"bootstrap-url": {"https://a", "https://b:8443", "https://c"},
-		"disable":       {"true"},
-		"tpm":           {"tcp://127.0.0.1:2321"},
-		"os-name":       {"Vendor OS"},
-		"state-dir":     {"/run/sztp"},
-	}
-	if got := parseCmdline(in); !reflect.DeepEqual(got, want) {
-		t.Errorf("got %#v\nwant %#v", got, want)
-	}
-}
 
 // Precedence: flags > kernel command line > config file.
 func TestSettingsPrecedence(t *testing.T) {
@@ -85,11 +26,11 @@ func TestSettingsPrecedence(t *testing.T) {
 	if err := cmd.ParseFlags([]string{"--config", cfgFile, "--cmdline-file", cmdline, "--hw-model", "flag-model"}); err != nil {
 		t.Fatal(err)
 	}
-	l, err := loadLayers(cmd, flagNames(cmd))
+	l, err := loadLayers(cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.apply(cmd.Flags()); err != nil {
+	if err := l.Apply(cmd.Flags()); err != nil {
 		t.Fatal(err)
 	}
 	get := func(name string) string { return cmd.Flags().Lookup(name).Value.String() }
@@ -179,39 +120,6 @@ func TestEnableDisableStatus(t *testing.T) {
 	}
 }
 
-func FuzzParseConfigFile(f *testing.F) {
-	for _, s := range []string{"once: true\n", "a: [x, 'y', \"z\"]\n", "k:\n  - a\n  - b\n", "# c\nk: 'it''s'\n", "k: \"\\u00e9\"\n"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := parseConfigFile(data)
-		if err != nil {
-			return
-		}
-		for k := range s {
-			if !validKey(k) {
-				t.Errorf("accepted bad key %q", k)
-			}
-		}
-	})
-}
-
-func FuzzParseCmdline(f *testing.F) {
-	f.Add("root=/dev/sda sztp.url=https://a,https://b sztp.disable \"sztp.os-name=A B\"")
-	f.Fuzz(func(t *testing.T, s string) {
-		for k, vs := range parseCmdline(s) {
-			if k == "" || strings.ContainsAny(k, " \t\n") {
-				t.Errorf("bad key %q", k)
-			}
-			for _, v := range vs {
-				if isListFlag(k) && (v == "" || strings.Contains(v, ",")) {
-					t.Errorf("list value %q of %s not split", v, k)
-				}
-			}
-		}
-	})
-}
-
 func TestConfigLogLevel(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.yaml")
@@ -291,13 +199,13 @@ func TestListFlagsAreTheRepeatableFlags(t *testing.T) {
 		})
 	}
 	for name := range slices {
-		if !isListFlag(name) {
+		if !settings.ListKeys[name] {
 			t.Errorf("repeatable flag --%s is not split at commas on the kernel command line", name)
 		}
 	}
-	for name := range listFlags {
+	for name := range settings.ListKeys {
 		if !slices[name] {
-			t.Errorf("listFlags names %q, which is no repeatable flag", name)
+			t.Errorf("settings.ListKeys names %q, which is no repeatable flag", name)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/dhcpopts"
 	"github.com/sztp/sztp/dnssrc"
+	"github.com/sztp/sztp/internal/identity"
 )
 
 func init() { register(newDNSCmd) }
@@ -244,7 +245,7 @@ type dnsResult struct {
 func newDNSCmd() *cobra.Command {
 	var (
 		d          dnsFlags
-		id         identityFlags
+		id         identity.Flags
 		asJSON     bool
 		resolvConf string
 	)
@@ -260,7 +261,7 @@ func newDNSCmd() *cobra.Command {
 				return usagef("--timeout must be positive, got %s", d.timeout)
 			}
 			log := logger(cmd)
-			serial, err := id.dnsSerial(cmd.Context(), log)
+			serial, err := dnsSerial(cmd.Context(), &id, log)
 			if err != nil {
 				return err
 			}
@@ -302,7 +303,7 @@ func newDNSCmd() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	d.add(fs, false)
-	id.addIdentity(fs)
+	id.AddIdentity(fs)
 	fs.BoolVar(&asJSON, "json", false, "print a JSON array of {source, name, type, artifacts, servers}")
 	fs.StringVar(&resolvConf, "resolv-conf", "/etc/resolv.conf", "resolver file for the default domain and name servers")
 	fs.MarkHidden("resolv-conf")
@@ -329,18 +330,18 @@ func artifactNames(r dnssrc.Record) []string {
 // dnsSerial is the serial number for sztp dns: --serial-number, else the
 // IDevID certificate's (a file, or the TPM when --tpm or --idevid-key is
 // given), else "" (only SRV is asked).
-func (f *identityFlags) dnsSerial(ctx context.Context, log *slog.Logger) (string, error) {
+func dnsSerial(ctx context.Context, f *identity.Flags, log *slog.Logger) (string, error) {
 	switch {
-	case f.serialNumber != "":
-		return f.serialNumber, nil
-	case f.idevidCert != "" && f.idevidKey == "" && f.tpmPath == "":
-		certs, err := loadCertificates(f.idevidCert)
+	case f.SerialNumber != "":
+		return f.SerialNumber, nil
+	case f.IDevIDCert != "" && f.IDevIDKey == "" && f.TPMPath == "":
+		certs, err := identity.LoadCertificates(f.IDevIDCert)
 		if err != nil {
 			return "", fmt.Errorf("--idevid-cert: %w", err)
 		}
 		return client.SerialNumberOf(certs[0]), nil
-	case f.tpmPath != "" || f.idevidKey != "":
-		id, closeID, err := f.load(ctx, log)
+	case f.TPMPath != "" || f.IDevIDKey != "":
+		id, closeID, err := f.Load(ctx, log)
 		if err != nil {
 			return "", err
 		}
