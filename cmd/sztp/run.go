@@ -64,6 +64,7 @@ type runFlags struct {
 	resolvConf      string
 	sshHostKeys     []string
 	anchorCerts     []string
+	removable       removableFlags
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet) {
@@ -77,6 +78,7 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.dhcpTimeout, "dhcp-timeout", 30*time.Second, "give up on DHCP after this long, in each pass over the sources")
 	fs.StringVar(&f.resolvConf, "resolv-conf", "/etc/resolv.conf", "resolver file written from DHCP leases")
 	fs.MarkHidden("resolv-conf")
+	f.removable.add(fs)
 	fs.BoolVar(&f.once, "once", false, "make one pass over the sources and exit (exit 1 when it failed) instead of retrying until success")
 	addStateDir(fs, &f.stateDir)
 	fs.StringVar(&f.imageHook, "image-hook", "", "how to install a boot image: "+strings.Join(boot.ImageHookNames(), ", ")+", e.g. file:/dev/sdb2,reboot (default: unset, so an image the device does not already run is a boot-image-error)")
@@ -113,11 +115,12 @@ func addConfigFlags(fs *pflag.FlagSet, cfg, cmdline *string) {
 
 const runLong = `Bootstrap this device (RFC 8572).
 
-sztp run tries each source in order, local before remote: DHCP lease files
-(--lease-file), live DHCP (options 143/136; by default only when no server is
-configured, or with --dhcp), then --bootstrap-url (or sztp.url= on the kernel
-command line, or bootstrap-url in the config file). Servers learned from DHCP
-are untrusted: they can only give signed data or redirect information.
+sztp run tries each source in order, local before remote: removable storage
+(--removable-storage), DHCP lease files (--lease-file), live DHCP (options
+143/136; by default only when no server is configured, or with --dhcp), then
+--bootstrap-url (or sztp.url= on the kernel command line, or bootstrap-url in
+the config file). Removable storage and servers learned from DHCP are
+untrusted: they can only give signed data or redirect information.
 
 For each bootstrap server it authenticates the server against
 --server-trust-anchor, sends get-bootstrapping-data, follows redirect
@@ -205,6 +208,9 @@ func (f *runFlags) validate() error {
 	if f.backoffMax < f.backoffInitial {
 		return usagef("--retry-max %s is less than --retry-initial %s", f.backoffMax, f.backoffInitial)
 	}
+	if f.removable.timeout < 0 {
+		return usagef("--removable-storage-timeout %s: must not be negative", f.removable.timeout)
+	}
 	if f.entropyTimeout < 0 {
 		return usagef("--entropy-timeout %s: must not be negative", f.entropyTimeout)
 	}
@@ -275,6 +281,7 @@ func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) 
 		return err
 	}
 	cfg.Sources = srcs
+	f.removable.serial = cfg.Identity.SerialNumber
 	defer closeFn()
 	agent, err := client.New(cfg)
 	if err != nil {

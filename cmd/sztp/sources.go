@@ -12,7 +12,7 @@ import (
 )
 
 // sources lists where `sztp run` looks for bootstrap servers, local before
-// remote (C6): DHCP lease files, then live DHCP, then the configured
+// remote (C6): removable storage, DHCP lease files, then live DHCP, then the configured
 // servers (--bootstrap-url, sztp.url=, bootstrap-url in the config file).
 // Live DHCP runs when asked for with --dhcp, and by default when nothing
 // else is configured. URIs from DHCP are untrusted: their servers are
@@ -20,6 +20,9 @@ import (
 // information (C90).
 func (f *runFlags) sources(dhcpSet bool, log *slog.Logger) ([]client.Source, error) {
 	var srcs []client.Source
+	if f.removable.path != "" {
+		srcs = append(srcs, f.removable.source(log))
+	}
 	if len(f.leaseFiles) > 0 {
 		files := f.leaseFiles
 		srcs = append(srcs, client.FuncSource{Label: "lease-file", Func: func(context.Context) ([]client.Candidate, error) {
@@ -72,7 +75,7 @@ func (f *runFlags) sources(dhcpSet bool, log *slog.Logger) ([]client.Source, err
 		srcs = append(srcs, client.URLSource{Label: "bootstrap-url", URLs: f.urls, Mode: client.Opportunistic})
 	}
 	if len(srcs) == 0 {
-		return nil, usagef("no bootstrap server: give --bootstrap-url, sztp.url= on the kernel command line, bootstrap-url in %s, --dhcp or --lease-file", f.configFile)
+		return nil, usagef("no bootstrap server: give --bootstrap-url, sztp.url= on the kernel command line, bootstrap-url in %s, --dhcp, --lease-file or --removable-storage", f.configFile)
 	}
 	return srcs, nil
 }
