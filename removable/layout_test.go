@@ -199,3 +199,17 @@ func TestReadPathKinds(t *testing.T) {
 		}
 	}
 }
+
+// C97 across media: every medium's device-specific data comes before any
+// device-independent data, media in the order found.
+func TestSortData(t *testing.T) {
+	in := []Data{{Medium: "a", Dir: "sztp"}, {Medium: "a", Dir: "sztp/SN", DeviceSpecific: true},
+		{Medium: "b", Dir: "sztp"}, {Medium: "b", Dir: "sztp/SN", DeviceSpecific: true}}
+	var got []string
+	for _, d := range sortData(in) {
+		got = append(got, d.String())
+	}
+	if want := []string{"a:sztp/SN", "b:sztp/SN", "a:sztp", "b:sztp"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

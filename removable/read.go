@@ -153,16 +153,15 @@ func (cfg Config) partitionsOf(dev string) []string {
 
 // sortData puts device-specific data first, keeping the order otherwise.
 func sortData(d []Data) []Data {
-	slices.SortStableFunc(d, func(a, b Data) int {
-		switch {
-		case a.DeviceSpecific == b.DeviceSpecific:
-			return 0
-		case a.DeviceSpecific:
-			return -1
+	out := make([]Data, 0, len(d))
+	for _, specific := range []bool{true, false} {
+		for _, x := range d {
+			if x.DeviceSpecific == specific {
+				out = append(out, x)
+			}
 		}
-		return 1
-	})
-	return d
+	}
+	return out
 }
 
 // readAuto reads every removable or USB block device present, and those

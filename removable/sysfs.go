@@ -3,7 +3,6 @@ package removable
 import (
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -27,7 +26,8 @@ func (b blockDev) candidate() bool {
 	return (b.removable || b.usb) && b.size > 0 && len(b.partitions) == 0
 }
 
-// scan lists the block devices of /sys/class/block, by name.
+// scan lists the block devices of /sys/class/block, by name (os.ReadDir
+// sorts).
 func (cfg Config) scan() ([]blockDev, error) {
 	ents, err := os.ReadDir(filepath.Join(cfg.SysDir, "class", "block"))
 	if err != nil {
@@ -41,7 +41,6 @@ func (cfg Config) scan() ([]blockDev, error) {
 		}
 		out = append(out, b)
 	}
-	slices.SortFunc(out, func(a, b blockDev) int { return strings.Compare(a.name, b.name) })
 	return out, nil
 }
 
