@@ -119,6 +119,9 @@ func TestQEMURemovableStorage(t *testing.T) {
 			t.Fatalf("the console does not show %q", want)
 		}
 	}
+	for _, l := range append(linesWith(t, console, "removable storage"), linesWith(t, console, "result=success")...) {
+		t.Logf("console: %s", oneLine(l))
+	}
 	if lines := linesWith(t, console, "unsigned-must-not-apply"); len(lines) != 0 {
 		t.Errorf("the unsigned configuration was applied: %q", lines)
 	}
