@@ -49,7 +49,7 @@ func (f *identityFlags) addIdentity(fs *pflag.FlagSet) {
 
 func (f *identityFlags) addTrust(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.serverTrustAnchors, "server-trust-anchor", nil, "trust anchors for bootstrap servers: PEM bundle (root plus intermediates) or certs-only CMS (repeatable)")
-	fs.StringSliceVar(&f.voucherTrustAnchors, "voucher-trust-anchor", nil, "trust anchors for ownership vouchers (manufacturer/MASA): PEM bundle or certs-only CMS (repeatable)")
+	fs.StringSliceVar(&f.voucherTrustAnchors, "voucher-trust-anchor", nil, "trust anchors for ownership vouchers: PEM bundle or certs-only CMS (repeatable); must issue only MASA/manufacturer voucher-signing certificates, never device or server ones")
 }
 
 func parseHandle(name, s string) (uint32, error) {

@@ -429,6 +429,9 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 	if len(f.sshHostKeys) > 0 || len(f.anchorCerts) > 0 {
 		cfg.Completion = f.completion
 	}
+	if trust.VoucherAnchorAlsoIssues(voucherAnchors, id.Certificate, id.Chain...) {
+		log.Warn("a --voucher-trust-anchor also issued this device's IDevID: every certificate chaining to a voucher anchor can sign vouchers, so it must issue only MASA/manufacturer voucher-signing certificates")
+	}
 	log.Info("device identity", "serial-number", id.SerialNumber, "subject", id.Certificate.Subject.String(), "os-name", osName, "os-version", osVersion)
 	return cfg, release, nil
 }
