@@ -22,6 +22,7 @@ script-timeout: 60s
 retry-initial: 2s
 retry-max: 10s
 dhcp: false
+dns: false
 `
 
 // TestQEMURemovableStorage is issue 11 item 5: no option 143, no network

@@ -14,9 +14,6 @@ import (
 type removableFlags struct {
 	path    string
 	timeout time.Duration
-	// serial is the device's serial number, known once the identity is
-	// loaded (sztp/<serial-number>/ on the medium).
-	serial string
 }
 
 func (f *removableFlags) add(fs *pflag.FlagSet) {
@@ -27,10 +24,11 @@ func (f *removableFlags) add(fs *pflag.FlagSet) {
 // source is the removable-storage source. What it reads is untrusted
 // (C96): the engine acts on it only as signed data that validates (RFC 8572
 // 5.4), or follows unsigned redirect information provisionally; unsigned
-// onboarding information is refused.
-func (f *removableFlags) source(log *slog.Logger) client.Source {
+// onboarding information is refused. serial points at the device's serial
+// number, known once the identity is loaded (sztp/<serial-number>/).
+func (f *removableFlags) source(serial *string, log *slog.Logger) client.Source {
 	return client.FuncSource{Label: "removable-storage", Func: func(ctx context.Context) ([]client.Candidate, error) {
-		data, err := removable.Read(ctx, removable.Config{Path: f.path, SerialNumber: f.serial, Timeout: f.timeout, Logger: log})
+		data, err := removable.Read(ctx, removable.Config{Path: f.path, SerialNumber: *serial, Timeout: f.timeout, Logger: log})
 		if err != nil {
 			return nil, err
 		}

@@ -132,7 +132,7 @@ func TestIssue11RunFromRemovableStorage(t *testing.T) {
 			cfg := filepath.Join(t.TempDir(), "running-config")
 			out, errOut, code := runSztp(t, append([]string{"run", "--once", "--removable-storage", path,
 				"--voucher-trust-anchor", voucherCA, "--state-dir", filepath.Join(t.TempDir(), "state"),
-				"--config-hook", "file:" + cfg, "--config", "", "--cmdline-file", "", "--os-release", "", "--dhcp=false"}, d.identity()...)...)
+				"--config-hook", "file:" + cfg, "--config", "", "--cmdline-file", "", "--os-release", "", "--dhcp=false", "--dns=false"}, d.identity()...)...)
 			if code != tc.wantCode {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.wantCode, out, errOut)
 			}
@@ -168,28 +168,30 @@ func TestIssue11RunFromRemovableStorage(t *testing.T) {
 }
 
 // Issue 11 item 3, C6: removable storage is the first source, before DHCP
-// lease files, live DHCP and the configured servers; with only removable
-// storage configured, live DHCP still runs after it by default.
+// lease files, live DHCP, DNS and the configured servers; with only
+// removable storage configured, DHCP and DNS still run after it by default.
 func TestIssue11SourcesOrder(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	usb := removableFlags{path: "auto"}
 	for _, tc := range []struct {
-		f       runFlags
-		dhcpSet bool
-		want    []string
+		f    runFlags
+		set  []string // flags given
+		want []string
 	}{
-		{runFlags{removable: usb}, false, []string{"removable-storage", "dhcp"}},
-		{runFlags{removable: usb}, true, []string{"removable-storage"}},
-		{runFlags{removable: usb, urls: []string{"https://a"}}, false, []string{"removable-storage", "bootstrap-url"}},
-		{runFlags{removable: usb, leaseFiles: []string{"x"}, urls: []string{"https://a"}, dhcp: true}, true, []string{"removable-storage", "lease-file", "dhcp", "bootstrap-url"}},
+		{runFlags{removable: usb}, nil, []string{"removable-storage", "dhcp", "dns"}},
+		{runFlags{removable: usb}, []string{"dhcp", "dns"}, []string{"removable-storage"}},
+		{runFlags{removable: usb, urls: []string{"https://a"}}, nil, []string{"removable-storage", "bootstrap-url"}},
+		{runFlags{removable: usb, leaseFiles: []string{"x"}, urls: []string{"https://a"}, dhcp: true, dnsOpts: dnsFlags{dns: true}}, []string{"dhcp", "dns"},
+			[]string{"removable-storage", "lease-file", "dhcp", "dns", "bootstrap-url"}},
 	} {
-		srcs, err := tc.f.sources(tc.dhcpSet, log)
+		changed := func(name string) bool { return slices.Contains(tc.set, name) }
+		srcs, err := tc.f.sources(changed, log)
 		var names []string
 		for _, s := range srcs {
 			names = append(names, s.Name())
 		}
 		if err != nil || !slices.Equal(names, tc.want) {
-			t.Errorf("%+v dhcpSet=%v: sources %v err %v, want %v", tc.f, tc.dhcpSet, names, err, tc.want)
+			t.Errorf("%+v set=%v: sources %v err %v, want %v", tc.f, tc.set, names, err, tc.want)
 		}
 	}
 }
