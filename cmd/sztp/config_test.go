@@ -56,7 +56,7 @@ func TestConfigFileErrors(t *testing.T) {
 	}{
 		{[]string{"run", "--once", "--config", filepath.Join(dir, "missing.yaml"), "--cmdline-file", ""}, "no such file"},
 		{[]string{"run", "--once", "--config", bad, "--cmdline-file", ""}, `unknown key "no-such-flag"`},
-		{[]string{"run", "--once", "--dhcp=false", "--config", "", "--cmdline-file", ""}, "no bootstrap server"},
+		{[]string{"run", "--once", "--dhcp=false", "--dns=false", "--config", "", "--cmdline-file", ""}, "no bootstrap server"},
 	} {
 		_, errOut, code := runSztp(t, tc.args...)
 		if code != exitUsage || !strings.Contains(errOut, tc.want) {
@@ -154,29 +154,35 @@ func TestClockFlag(t *testing.T) {
 	}
 }
 
-// C6: lease files and DHCP come before the configured servers; DHCP runs
-// by default only when nothing else is configured.
+// C6: lease files and DHCP come before DNS, which comes before the
+// configured servers; DHCP and DNS run by default only when nothing else is
+// configured (DNS also when a DNS domain or server is given).
 func TestSourcesOrder(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	for _, tc := range []struct {
-		f       runFlags
-		dhcpSet bool
-		want    []string
+		f    runFlags
+		set  []string // flags given
+		want []string
 	}{
-		{runFlags{}, false, []string{"dhcp"}},
-		{runFlags{urls: []string{"https://a"}}, false, []string{"bootstrap-url"}},
-		{runFlags{urls: []string{"https://a"}, dhcp: true}, true, []string{"dhcp", "bootstrap-url"}},
-		{runFlags{leaseFiles: []string{"auto"}}, false, []string{"lease-file"}},
-		{runFlags{leaseFiles: []string{"x"}, urls: []string{"https://a"}, dhcp: true}, true, []string{"lease-file", "dhcp", "bootstrap-url"}},
-		{runFlags{}, true, nil}, // --dhcp=false and nothing else: usage error
+		{runFlags{}, nil, []string{"dhcp", "dns"}},
+		{runFlags{urls: []string{"https://a"}}, nil, []string{"bootstrap-url"}},
+		{runFlags{urls: []string{"https://a"}, dhcp: true}, []string{"dhcp"}, []string{"dhcp", "bootstrap-url"}},
+		{runFlags{leaseFiles: []string{"auto"}}, nil, []string{"lease-file", "dns"}},
+		{runFlags{leaseFiles: []string{"x"}, urls: []string{"https://a"}, dhcp: true}, []string{"dhcp"}, []string{"lease-file", "dhcp", "bootstrap-url"}},
+		{runFlags{urls: []string{"https://a"}, dnsOpts: dnsFlags{domains: []string{"example.test"}}}, nil, []string{"dns", "bootstrap-url"}},
+		{runFlags{urls: []string{"https://a"}, dnsOpts: dnsFlags{dns: true}}, []string{"dns"}, []string{"dns", "bootstrap-url"}},
+		{runFlags{dnsOpts: dnsFlags{servers: []string{"127.0.0.1"}}}, []string{"dhcp", "dns"}, nil}, // --dns=false wins
+		{runFlags{}, []string{"dhcp"}, []string{"dns"}},
+		{runFlags{}, []string{"dhcp", "dns"}, nil}, // --dhcp=false --dns=false and nothing else: usage error
 	} {
-		srcs, err := tc.f.sources(tc.dhcpSet, log)
+		changed := func(name string) bool { return slices.Contains(tc.set, name) }
+		srcs, err := tc.f.sources(changed, log)
 		var names []string
 		for _, s := range srcs {
 			names = append(names, s.Name())
 		}
 		if !slices.Equal(names, tc.want) || (tc.want == nil) != (err != nil) {
-			t.Errorf("%+v dhcpSet=%v: sources %v err %v, want %v", tc.f, tc.dhcpSet, names, err, tc.want)
+			t.Errorf("%+v set=%v: sources %v err %v, want %v", tc.f, tc.set, names, err, tc.want)
 		}
 	}
 }

@@ -66,6 +66,13 @@ type runFlags struct {
 	resolvConf      string
 	sshHostKeys     []string
 	anchorCerts     []string
+	dnsOpts         dnsFlags
+	// lookupHost, set when DNS is a source, resolves server names with
+	// the DNS source's name servers and mDNS too.
+	lookupHost func(ctx context.Context, host string) ([]string, error)
+	// serial is the device serial number, set once the identity is
+	// loaded (the DNS source names its TXT record after it).
+	serial string
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet) {
@@ -73,10 +80,11 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	f.id.AddTrust(fs)
 	fs.StringSliceVar(&f.urls, "bootstrap-url", nil, "bootstrap server URI https://HOST[:PORT][/restconf] (repeatable; tried in order, after DHCP)")
 	fs.BoolVar(&f.dhcp, "dhcp", false, "also ask DHCP for bootstrap servers (options 143/136); default: only when no server and no --lease-file is configured; --dhcp=false never")
-	fs.StringSliceVar(&f.interfaces, "interface", nil, "links to run DHCP on, or whose lease files to use (repeatable; default every non-loopback link)")
+	fs.StringSliceVar(&f.interfaces, "interface", nil, "links to run DHCP and mDNS on, or whose lease files to use (repeatable; default every non-loopback link)")
 	fs.StringSliceVar(&f.leaseFiles, "lease-file", nil, "take bootstrap servers from this DHCP client lease file instead of live DHCP ('auto': the usual places) (repeatable)")
 	fs.BoolVar(&f.dhcpNoConfigure, "dhcp-no-configure", false, "with DHCP, leave the leased addresses, routes and resolv.conf alone (by default they are applied, as an initramfs needs)")
 	fs.DurationVar(&f.dhcpTimeout, "dhcp-timeout", 30*time.Second, "give up on DHCP after this long, in each pass over the sources")
+	f.dnsOpts.add(fs, true)
 	fs.StringVar(&f.resolvConf, "resolv-conf", "/etc/resolv.conf", "resolver file written from DHCP leases")
 	fs.MarkHidden("resolv-conf")
 	fs.BoolVar(&f.once, "once", false, "make one pass over the sources and exit (exit 1 when it failed) instead of retrying until success")
@@ -112,9 +120,12 @@ const runLong = `Bootstrap this device (RFC 8572).
 
 sztp run tries each source in order, local before remote: DHCP lease files
 (--lease-file), live DHCP (options 143/136; by default only when no server is
-configured, or with --dhcp), then --bootstrap-url (or sztp.url= on the kernel
-command line, or bootstrap-url in the config file). Servers learned from DHCP
-are untrusted: they can only give signed data or redirect information.
+configured, or with --dhcp), DNS (TXT <serial>._sztp.<domain>, then SRV
+_sztp._tcp.<domain>, mDNS before unicast; by default only when no server is
+configured, or with --dns, --dns-domain or --dns-server; see sztp dns), then
+--bootstrap-url (or sztp.url= on the kernel command line, or bootstrap-url in
+the config file). Servers learned from DHCP or DNS are untrusted: they can
+only give signed data or redirect information.
 
 For each bootstrap server it authenticates the server against
 --server-trust-anchor, sends get-bootstrapping-data, follows redirect
@@ -193,7 +204,7 @@ func (f *runFlags) validate() error {
 		{"retry-initial", f.backoffInitial}, {"retry-max", f.backoffMax},
 		{"connect-timeout", f.connectTimeout}, {"response-timeout", f.headerTimeout},
 		{"request-timeout", f.requestTimeout}, {"script-timeout", f.scriptTimeout},
-		{"dhcp-timeout", f.dhcpTimeout},
+		{"dhcp-timeout", f.dhcpTimeout}, {"dns-timeout", f.dnsOpts.timeout}, {"dns-query-timeout", f.dnsOpts.queryTimeout},
 	} {
 		if d.v <= 0 {
 			return usagef("--%s %s: must be positive", d.name, d.v)
@@ -263,7 +274,7 @@ func (f *runFlags) run(ctx context.Context, cmd *cobra.Command, log *slog.Logger
 		}
 		log.Warn("going on without a ready random pool; TLS may block", "err", err)
 	}
-	srcs, err := f.sources(cmd.Flags().Changed("dhcp"), log)
+	srcs, err := f.sources(cmd.Flags().Changed, log)
 	if err != nil {
 		return err
 	}
@@ -272,6 +283,9 @@ func (f *runFlags) run(ctx context.Context, cmd *cobra.Command, log *slog.Logger
 		return err
 	}
 	cfg.Sources = srcs
+	if f.lookupHost != nil {
+		cfg.LookupHost = f.lookupHost
+	}
 	defer closeFn()
 	agent, err := client.New(cfg)
 	if err != nil {
@@ -342,6 +356,10 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 	if len(f.sshHostKeys) > 0 || len(f.anchorCerts) > 0 {
 		cfg.Completion = f.completion
 	}
+	if trust.VoucherAnchorAlsoIssues(cfg.VoucherTrustAnchors, id.Certificate, id.Chain...) {
+		log.Warn("a --voucher-trust-anchor also issued this device's IDevID: every certificate chaining to a voucher anchor can sign vouchers, so it must issue only MASA/manufacturer voucher-signing certificates")
+	}
+	f.serial = id.SerialNumber
 	log.Info("device identity", "serial-number", id.SerialNumber, "subject", id.Certificate.Subject.String(), "os-name", cfg.OSName, "os-version", cfg.OSVersion)
 	return cfg, release, nil
 }

@@ -42,7 +42,7 @@ func (f *Flags) AddIdentity(fs *pflag.FlagSet) {
 // AddTrust adds the trust anchor flags.
 func (f *Flags) AddTrust(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.ServerTrustAnchors, "server-trust-anchor", nil, "trust anchors for bootstrap servers: PEM bundle (root plus intermediates) or certs-only CMS (repeatable)")
-	fs.StringSliceVar(&f.VoucherTrustAnchors, "voucher-trust-anchor", nil, "trust anchors for ownership vouchers (manufacturer/MASA): PEM bundle or certs-only CMS (repeatable)")
+	fs.StringSliceVar(&f.VoucherTrustAnchors, "voucher-trust-anchor", nil, "trust anchors for ownership vouchers: PEM bundle or certs-only CMS (repeatable); must issue only MASA/manufacturer voucher-signing certificates, never device or server ones")
 }
 
 // ParseHandle parses a TPM handle or NV index given to --name.

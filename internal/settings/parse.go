@@ -260,4 +260,5 @@ var ListKeys = map[string]bool{
 	"bootstrap-url": true, "server-trust-anchor": true, "voucher-trust-anchor": true,
 	"idevid-cert-index": true, "lease-file": true, "interface": true,
 	"ssh-host-key": true, "trust-anchor-cert": true, "assertion": true,
+	"dns-domain": true, "dns-server": true,
 }
