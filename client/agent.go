@@ -31,6 +31,12 @@ const DefaultMaxConnections = 64
 // wait (Config.MaxRetryAfter's default).
 const MaxRetryAfter = time.Hour
 
+// MaxProvisionalRetryAfter caps the Retry-After of a server that was not
+// authenticated (issue 10 item 13): anyone on the path (a DHCP-learned
+// server) could otherwise park the device for an hour. The cap is also at
+// most the backoff maximum (--retry-max).
+const MaxProvisionalRetryAfter = time.Minute
+
 // ImageFetcher downloads and verifies a boot image; *images.Fetcher is one.
 type ImageFetcher interface {
 	Fetch(ctx context.Context, req images.Request) (*images.Result, error)
@@ -129,6 +135,9 @@ type Agent struct {
 	log *slog.Logger
 	// retryAfter is the longest Retry-After seen in the last round.
 	retryAfter time.Duration
+	// retryAfterCap is the cap that Retry-After was held to; its spread
+	// (retryDelay) stays within it.
+	retryAfterCap time.Duration
 	// signer counts the identity's signatures; sessions resume TLS
 	// sessions per trust decision, across rounds.
 	signer   *countingSigner
@@ -140,13 +149,18 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Identity == nil || cfg.Identity.Certificate == nil {
 		return nil, errors.New("client: an identity is required (C11)")
 	}
+	// C11: the certificate is useless without its private key; say so
+	// now, not as a TLS failure at every server.
+	if err := cfg.Identity.checkKey(); err != nil {
+		return nil, fmt.Errorf("client: %w (C11)", err)
+	}
 	if cfg.Identity.SerialNumber == "" {
 		cfg.Identity.SerialNumber = SerialNumberOf(cfg.Identity.Certificate)
 	}
-	// C12: with both a client certificate and HTTP auth, both must name the
-	// same serial number.
-	if sn := SerialNumberOf(cfg.Identity.Certificate); cfg.Password != "" && sn != "" && sn != cfg.Identity.SerialNumber {
-		return nil, fmt.Errorf("client: the serial number %q for HTTP auth differs from the IDevID's %q (C12)", cfg.Identity.SerialNumber, sn)
+	// C12: the serial number sent (HTTP auth, get-bootstrapping-data) must
+	// be the client certificate's; issue 10 item 6: also without HTTP auth.
+	if sn := SerialNumberOf(cfg.Identity.Certificate); sn != "" && sn != cfg.Identity.SerialNumber {
+		return nil, fmt.Errorf("client: the serial number %q contradicts the IDevID certificate's serialNumber %q (C12)", cfg.Identity.SerialNumber, sn)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = backoff.RealClock{}
@@ -207,7 +221,7 @@ func (a *Agent) Run(ctx context.Context) (*Outcome, error) {
 // RunOnce makes one pass over the sources. It returns an error when no
 // source led to a bootstrap.
 func (a *Agent) RunOnce(ctx context.Context) (*Outcome, error) {
-	a.retryAfter = 0
+	a.retryAfter, a.retryAfterCap = 0, 0
 	if st := a.cfg.State; st != nil {
 		on, err := st.Enabled()
 		if err != nil {
@@ -257,9 +271,10 @@ func (a *Agent) runSources(ctx context.Context) (*Outcome, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", src.Name(), err))
 			continue
 		}
+		// One attempt per source; candidate resets its per-candidate
+		// state (C8: trust-state FALSE at the start of each).
+		at := &attempt{a: a, source: src.Name()}
 		for _, c := range cands {
-			// C8: trust-state is FALSE at the start of each attempt.
-			at := &attempt{a: a, source: src.Name()}
 			out, err := at.candidate(ctx, c)
 			if err == nil {
 				out.Source = src.Name()
@@ -277,25 +292,47 @@ func (a *Agent) runSources(ctx context.Context) (*Outcome, error) {
 
 // retryDelay is the wait before the next round: the backoff delay d or a
 // server's Retry-After, whichever is longer, plus a random part (r in
-// [0,1)) of that Retry-After. A server that answers a whole fleet
+// [0,1)) of that Retry-After, never beyond the cap that server's
+// Retry-After was held to. A server that answers a whole fleet
 // "Retry-After: 10" in the same second would otherwise see it all come
 // back in the same instant; spread over one more Retry-After period, the
 // fleet returns at about the rate it was turned away (issue 13 item 4).
 func (a *Agent) retryDelay(d time.Duration, r float64) time.Duration {
-	maxRA := a.cfg.MaxRetryAfter
-	if maxRA == 0 {
-		maxRA = MaxRetryAfter
-	}
-	ra := min(a.retryAfter, maxRA)
+	ra := a.retryAfter
 	if ra <= 0 {
 		return d
 	}
-	return max(d, ra) + time.Duration(r*float64(ra))
+	limit := max(d, a.retryAfterCap)
+	return min(max(d, ra)+time.Duration(r*float64(ra)), limit)
 }
 
-func (a *Agent) noteRetryAfter(err error) {
+// noteRetryAfter keeps the longest Retry-After of the round; that of a
+// server that was not authenticated counts for at most
+// min(MaxProvisionalRetryAfter, the backoff maximum).
+func (a *Agent) noteRetryAfter(err error, trusted bool) {
 	var se *StatusError
-	if errors.As(err, &se) && se.RetryAfter > a.retryAfter {
-		a.retryAfter = se.RetryAfter
+	if !errors.As(err, &se) {
+		return
+	}
+	ra := se.RetryAfter
+	limit := a.cfg.MaxRetryAfter
+	switch {
+	case limit < 0:
+		return // ignored (a naive client, for the fleet simulation)
+	case limit == 0:
+		limit = MaxRetryAfter
+	}
+	if !trusted {
+		limit = min(limit, MaxProvisionalRetryAfter)
+		if m := a.cfg.Backoff.Max; m > 0 && m < limit {
+			limit = m
+		}
+		if ra > limit {
+			a.log.Info("capping the Retry-After of a server that was not authenticated", "retry-after", ra, "cap", limit)
+		}
+	}
+	ra = min(ra, limit)
+	if ra > a.retryAfter {
+		a.retryAfter, a.retryAfterCap = ra, limit
 	}
 }

@@ -38,32 +38,36 @@ func TestIssue13_2_RetryOnFreshConnection(t *testing.T) {
 }
 
 // Issue 13 item 4: Retry-After is honoured (never a shorter wait) and
-// spread over one more Retry-After period, so that a fleet turned away in
-// the same second does not come back in the same instant; a negative
-// MaxRetryAfter ignores it (the naive policy of the fleet simulation).
-// Before, every device told "Retry-After: 10" waited exactly 10 s.
+// spread over one more Retry-After period, within the cap it was held to,
+// so that a fleet turned away in the same second does not come back in the
+// same instant; a negative MaxRetryAfter ignores it (the naive policy of
+// the fleet simulation). Before, every device told "Retry-After: 10"
+// waited exactly 10 s.
 func TestIssue13_4_RetryAfterIsSpread(t *testing.T) {
 	tests := []struct {
 		name    string
-		backoff time.Duration
-		ra      time.Duration
 		maxRA   time.Duration
+		header  time.Duration // the server's Retry-After
+		backoff time.Duration
 		r       float64
 		want    time.Duration
 	}{
-		{"no Retry-After", time.Second, 0, 0, 0.5, time.Second},
-		{"Retry-After longer, earliest draw", time.Second, 10 * time.Second, 0, 0, 10 * time.Second},
-		{"Retry-After longer, middle draw", time.Second, 10 * time.Second, 0, 0.5, 15 * time.Second},
-		{"backoff longer still spread", 20 * time.Second, 10 * time.Second, 0, 0.5, 25 * time.Second},
-		{"capped", time.Second, 10 * time.Hour, 0, 0, MaxRetryAfter},
-		{"configured cap", time.Second, 10 * time.Second, 2 * time.Second, 0.5, 3 * time.Second},
-		{"ignored", time.Second, 10 * time.Second, -1, 0.5, time.Second},
+		{"no Retry-After", 0, 0, time.Second, 0.5, time.Second},
+		{"Retry-After longer, earliest draw", 0, 10 * time.Second, time.Second, 0, 10 * time.Second},
+		{"Retry-After longer, middle draw", 0, 10 * time.Second, time.Second, 0.5, 15 * time.Second},
+		{"backoff longer, still spread", 0, 10 * time.Second, 20 * time.Second, 0.5, 25 * time.Second},
+		{"at the cap, not beyond", 0, 10 * time.Hour, time.Second, 0.5, MaxRetryAfter},
+		{"configured cap", 2 * time.Second, 10 * time.Second, time.Second, 0.5, 2 * time.Second},
+		{"ignored", -1, 10 * time.Second, time.Second, 0.5, time.Second},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a := &Agent{cfg: Config{MaxRetryAfter: tc.maxRA}, retryAfter: tc.ra}
+			a := &Agent{cfg: Config{MaxRetryAfter: tc.maxRA}}
+			if tc.header > 0 {
+				a.noteRetryAfter(&StatusError{Code: 503, RetryAfter: tc.header}, true)
+			}
 			if got := a.retryDelay(tc.backoff, tc.r); got != tc.want {
-				t.Errorf("retryDelay(%v, %v) with Retry-After %v = %v, want %v", tc.backoff, tc.r, tc.ra, got, tc.want)
+				t.Errorf("retryDelay(%v, %v) with Retry-After %v = %v, want %v", tc.backoff, tc.r, tc.header, got, tc.want)
 			}
 		})
 	}
