@@ -36,7 +36,16 @@ type Config struct {
 	// TextURIs accepts plain-text option values ([Lease.WithTextURIs];
 	// sztp --dhcp-text-uris). Off, they are ignored with a warning (C88).
 	TextURIs bool
+	// LeaseGrace, when positive, makes Discover return that long after the
+	// first lease that carries SZTP URIs, without waiting for the other
+	// exchanges to answer or give up (a network that answers DHCPv4 may
+	// never answer DHCPv6). Zero waits for every exchange. `sztp run` uses
+	// DefaultLeaseGrace.
+	LeaseGrace time.Duration
 }
+
+// DefaultLeaseGrace is the LeaseGrace of `sztp run`.
+const DefaultLeaseGrace = time.Second
 
 // ErrNoLease is returned by Discover when no link got a lease.
 var ErrNoLease = errors.New("no dhcp lease")

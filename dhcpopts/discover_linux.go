@@ -16,10 +16,10 @@ import (
 // asking for option 143 / 136 (C85), and returns every lease it got, those
 // without SZTP URIs included (their Warnings say so), ordered by link (in the
 // order given, or the kernel's) and IPv4 before IPv6. It renews nothing and
-// returns when every exchange has answered or given up, or LeaseGrace after
-// the first lease that carries SZTP URIs (a network that answers DHCPv4 at
-// once may never answer DHCPv6: waiting the whole timeout for it delayed
-// every boot by seconds, issue 13 item 1). It fails with ErrNoLease only
+// returns when every exchange has answered or given up, or, with
+// Config.LeaseGrace, that long after the first lease that carries SZTP URIs
+// (a network that answers DHCPv4 at once may never answer DHCPv6: waiting
+// the whole timeout for it delayed every boot by seconds, issue 13 item 1). It fails with ErrNoLease only
 // when no exchange produced a lease.
 func Discover(ctx context.Context, cfg Config) ([]Lease, error) {
 	cfg = cfg.withDefaults()
@@ -27,8 +27,8 @@ func Discover(ctx context.Context, cfg Config) ([]Lease, error) {
 	defer cancel()
 	var graceOnce sync.Once
 	gotURIs := func(l Lease) {
-		if len(l.URIs) > 0 {
-			graceOnce.Do(func() { time.AfterFunc(LeaseGrace, cancel) })
+		if len(l.URIs) > 0 && cfg.LeaseGrace > 0 {
+			graceOnce.Do(func() { time.AfterFunc(cfg.LeaseGrace, cancel) })
 		}
 	}
 	log := cfg.Logger
@@ -119,10 +119,6 @@ func Discover(ctx context.Context, cfg Config) ([]Lease, error) {
 	}
 	return leases, nil
 }
-
-// LeaseGrace is how long Discover still waits for the other exchanges once
-// one lease carries SZTP URIs.
-const LeaseGrace = time.Second
 
 // prepareLink brings the link up and waits for carrier.
 func prepareLink(ctx context.Context, cfg Config, name string) (*net.Interface, error) {

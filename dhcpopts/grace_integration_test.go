@@ -14,7 +14,8 @@ import (
 )
 
 // Issue 13 item 1: on a network that answers DHCPv4 (with option 143) and
-// never DHCPv6, Discover returns LeaseGrace after the IPv4 lease instead of
+// never DHCPv6, Discover with a LeaseGrace (as `sztp run` sets it) returns
+// that long after the IPv4 lease instead of
 // waiting out the DHCPv6 exchange (its retries here take a minute). Before,
 // every boot in the QEMU test waited seconds for a DHCPv6 answer that never
 // came. The child's log shows the DHCPv6 exchange cancelled, not timed out.
@@ -24,7 +25,7 @@ func TestIssue13_1_DiscoverStopsWaitingAfterALeaseWithURIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := dhcptest.Start(t, dhcptest.Options{IPv4: true, Option143: data})
-	spec, err := json.Marshal(dhcpopts.Config{Interfaces: []string{n.ClientIf}, IPv4: true, IPv6: true, Timeout: 20 * time.Second})
+	spec, err := json.Marshal(dhcpopts.Config{Interfaces: []string{n.ClientIf}, IPv4: true, IPv6: true, Timeout: 20 * time.Second, LeaseGrace: dhcpopts.DefaultLeaseGrace})
 	if err != nil {
 		t.Fatal(err)
 	}

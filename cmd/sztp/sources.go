@@ -65,7 +65,7 @@ func (f *runFlags) sources(changed func(string) bool, log *slog.Logger) ([]clien
 		}})
 	}
 	if f.dhcp || (!dhcpSet && len(f.urls) == 0 && len(f.leaseFiles) == 0) {
-		cfg := dhcpopts.Config{Interfaces: f.interfaces, Configure: !f.dhcpNoConfigure, ResolvConf: f.resolvConf, Logger: log, TextURIs: f.dhcpTextURIs}
+		cfg := dhcpopts.Config{Interfaces: f.interfaces, Configure: !f.dhcpNoConfigure, ResolvConf: f.resolvConf, Logger: log, TextURIs: f.dhcpTextURIs, LeaseGrace: dhcpopts.DefaultLeaseGrace}
 		timeout := f.dhcpTimeout
 		srcs = append(srcs, client.FuncSource{Label: "dhcp", Func: func(ctx context.Context) ([]client.Candidate, error) {
 			if timeout > 0 {
