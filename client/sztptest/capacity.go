@@ -35,22 +35,30 @@ type admission struct {
 	c        Capacity
 	mu       sync.Mutex
 	busy     int
-	nextTurn time.Time
+	next     time.Time // when the next device may be admitted
+	nextTurn time.Time // the last turn booked for a device turned away
 }
 
 func newAdmission(c Capacity) *admission { return &admission{c: c} }
 
 // enter takes a slot and returns its release, or nil and the Retry-After
-// value when the server is full. Progress reports are never turned away
-// (a device admitted finishes its bootstrap), but they take their share of
-// the capacity. Turns are booked at the capacity rate,
-// divided by the requests a bootstrap makes, from the later of now and the
-// last turn booked (RFC 9110 10.2.3: Retry-After is how long the service is
-// expected to be unavailable to this client).
+// value when the server is full. Devices are admitted (their
+// get-bootstrapping-data served) at the capacity rate divided by the
+// requests a bootstrap makes, and only while a slot is free; progress
+// reports are never turned away (a device admitted finishes its
+// bootstrap) but take their share of the capacity. A device turned away is
+// booked the next free turn, and Retry-After says when that is (RFC 9110
+// 10.2.3: how long the service is expected to be unavailable to it).
 func (a *admission) enter(report bool) (func(), string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.busy < a.c.MaxConcurrent || report {
+	now := time.Now()
+	per := max(1, a.c.RequestsPerBootstrap)
+	step := time.Duration(float64(time.Second) * float64(per) / a.c.Rate())
+	if report || (a.busy < a.c.MaxConcurrent && !now.Before(a.next.Add(-step))) {
+		if !report {
+			a.next = later(a.next, now).Add(step)
+		}
 		a.busy++
 		return func() {
 			time.Sleep(a.c.ServiceTime)
@@ -62,12 +70,13 @@ func (a *admission) enter(report bool) (func(), string) {
 	if a.c.FixedRetryAfter > 0 {
 		return nil, strconv.Itoa(max(1, int(math.Ceil(a.c.FixedRetryAfter.Seconds()))))
 	}
-	now := time.Now()
-	per := max(1, a.c.RequestsPerBootstrap)
-	step := time.Duration(float64(time.Second) * float64(per) / a.c.Rate())
-	if a.nextTurn.Before(now) {
-		a.nextTurn = now
-	}
-	a.nextTurn = a.nextTurn.Add(step)
+	a.nextTurn = later(later(a.nextTurn, a.next), now).Add(step)
 	return nil, strconv.Itoa(max(1, int(math.Ceil(a.nextTurn.Sub(now).Seconds()))))
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -232,6 +232,21 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		res.Rate[w]++
 	}
 	res.CapacityPerWindow = capacity.Rate() * Window.Seconds()
+	if o.Debug != nil {
+		kinds := map[int]map[string]int{}
+		for _, r := range reqs {
+			w := max(0, int(r.Time.Sub(start)/Window))
+			if float64(res.Rate[w]) > 1.5*res.CapacityPerWindow {
+				if kinds[w] == nil {
+					kinds[w] = map[string]int{}
+				}
+				kinds[w][fmt.Sprintf("%s/%d/resumed=%v", r.RPC, r.Status, r.Resumed)]++
+			}
+		}
+		for w, k := range kinds {
+			fmt.Fprintf(o.Debug, "window %.1fs: %v\n", float64(w)/10, k)
+		}
+	}
 	for w, n := range res.Rate {
 		if time.Duration(w)*Window >= time.Second {
 			res.Peak = max(res.Peak, float64(n)/res.CapacityPerWindow)
