@@ -23,8 +23,9 @@ import (
 //	writer:  buffer -> staging file; hands checkpoints to the syncer; frees it
 //	syncer:  fsync + sidecar, off the hot path
 const (
-	bufSize = 1 << 20
-	nbuf    = 6
+	bufSize        = 1 << 20
+	nbuf           = 6
+	writebackEvery = 8 << 20
 )
 
 // localError marks errors of the local side (staging file, disk): trying
@@ -53,103 +54,48 @@ type pipeline struct {
 	limit      int64 // max bytes to append (-1 none): size limit / expected length
 	checkpoint int64 // bytes between checkpoints
 	idle       time.Duration
+	minRate    int64  // bytes per second over each idle window; 0 none
 	cancel     func() // aborts the body
 	progress   func(done int64)
 	commit     func(offset int64, state []byte) error // fsync + sidecar
+
+	free, toHash, toWrite chan chunk
+	stop                  chan struct{}
+	stopOnce              sync.Once
+	lastRead              atomic.Int64 // unix nanoseconds of the last byte read
+	read                  atomic.Int64 // bytes read from the body
+	stalledMu             sync.Mutex
+	stalled               error // set by the watchdog before halt
+	readErr               error // set by the reader before it closes toHash
+	tooLarge              bool  // likewise
 }
+
+// halt stops the reader and aborts the body; safe to call more than once.
+func (p *pipeline) halt() { p.stopOnce.Do(func() { close(p.stop); p.cancel() }) }
 
 // run streams the body to the file. It returns when the body ends or fails,
 // or the file cannot be written (a localError). written bytes are always
 // both in the file and in p.h.
 func (p *pipeline) run(ctx context.Context) (pipeResult, error) {
-	free := make(chan []byte, nbuf)
+	p.free = make(chan chunk, nbuf)
 	for range nbuf {
-		free <- make([]byte, bufSize)
+		p.free <- chunk{buf: make([]byte, bufSize)}
 	}
-	toHash := make(chan chunk, nbuf)
-	toWrite := make(chan chunk, nbuf)
-	var (
-		readErr  error
-		tooLarge bool
-		lastRead atomic.Int64
-		idled    atomic.Bool
-	)
-	lastRead.Store(time.Now().UnixNano())
-	stop := make(chan struct{})
-	var stopOnce sync.Once
-	halt := func() { stopOnce.Do(func() { close(stop); p.cancel() }) }
-
-	// Watchdog: a body that stops delivering bytes is aborted.
+	p.toHash = make(chan chunk, nbuf)
+	p.toWrite = make(chan chunk, nbuf)
+	p.stop = make(chan struct{})
+	p.lastRead.Store(time.Now().UnixNano())
 	if p.idle > 0 {
 		wd := time.NewTicker(p.idle / 4)
 		defer wd.Stop()
-		go func() {
-			for {
-				select {
-				case <-stop:
-					return
-				case <-wd.C:
-					if time.Since(time.Unix(0, lastRead.Load())) > p.idle {
-						idled.Store(true)
-						halt()
-						return
-					}
-				}
-			}
-		}()
+		go p.watchdog(wd.C)
 	}
-
-	go func() { // reader
-		defer close(toHash)
-		var total int64
-		for {
-			var b []byte
-			select {
-			case b = <-free:
-			case <-stop:
-				return
-			case <-ctx.Done():
-				readErr = ctx.Err()
-				return
-			}
-			n, err := fill(p.body, b, &lastRead)
-			if n > 0 {
-				total += int64(n)
-				if p.limit >= 0 && total > p.limit {
-					tooLarge = true
-					return
-				}
-				toHash <- chunk{buf: b, n: n}
-			}
-			if err != nil {
-				if err != io.EOF {
-					readErr = err
-				}
-				return
-			}
-		}
-	}()
-
-	go func() { // hasher
-		defer close(toWrite)
-		off := p.offset
-		next := p.offset + p.checkpoint
-		for c := range toHash {
-			p.h.Write(c.buf[:c.n])
-			off += int64(c.n)
-			if off >= next {
-				c.state = marshalHash(p.h)
-				next = off + p.checkpoint
-			}
-			toWrite <- c
-		}
-	}()
-
-	// syncer: takes the newest checkpoint; a slow fsync never stalls writes.
+	go p.reader(ctx)
+	go p.hasher()
 	ckpt := make(chan ckptReq, 1)
 	var syncErr error
 	syncDone := make(chan struct{})
-	go func() {
+	go func() { // syncer: takes the newest checkpoint, off the hot path
 		defer close(syncDone)
 		for r := range ckpt {
 			if syncErr == nil {
@@ -157,21 +103,133 @@ func (p *pipeline) run(ctx context.Context) (pipeResult, error) {
 			}
 		}
 	}()
+	written, writeErr := p.writer(ckpt)
+	close(ckpt)
+	<-syncDone
+	p.halt()
 
-	var (
-		written  int64
-		writeErr error
-		kicked   int64
-	)
+	switch {
+	case writeErr != nil:
+		// What was written may be more than what was hashed-and-written in
+		// order; only trust it up to what we know.
+		return pipeResult{written: written}, localError{fmt.Errorf("writing staging file: %w", writeErr)}
+	case syncErr != nil:
+		return pipeResult{written: written}, localError{fmt.Errorf("checkpointing staging file: %w", syncErr)}
+	case p.tooLarge:
+		return pipeResult{written: written}, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, p.limit+p.offset)
+	}
+	if stalled := p.stall(nil); stalled != nil {
+		if errors.Is(stalled, ErrTooSlow) {
+			return pipeResult{written: written}, stalled
+		}
+		return pipeResult{written: written, readErr: stalled}, nil
+	}
+	return pipeResult{written: written, readErr: p.readErr}, nil
+}
+
+// stall records why the watchdog aborted the body (when err is not nil)
+// and returns it.
+func (p *pipeline) stall(err error) error {
+	p.stalledMu.Lock()
+	defer p.stalledMu.Unlock()
+	if err != nil {
+		p.stalled = err
+	}
+	return p.stalled
+}
+
+// watchdog aborts a body that delivers no byte for p.idle, or fewer than
+// p.minRate bytes per second over a window of p.idle (a server dripping a
+// byte just inside the idle timeout; issue 10 item 4).
+func (p *pipeline) watchdog(tick <-chan time.Time) {
+	winStart, winBytes := time.Now(), int64(0)
+	for {
+		select {
+		case <-p.stop:
+			return
+		case now := <-tick:
+			if now.Sub(time.Unix(0, p.lastRead.Load())) > p.idle {
+				p.stall(fmt.Errorf("no data for %v", p.idle))
+				p.halt()
+				return
+			}
+			if el := now.Sub(winStart); el >= p.idle {
+				got := p.read.Load() - winBytes
+				if p.minRate > 0 && float64(got) < float64(p.minRate)*el.Seconds() {
+					p.stall(fmt.Errorf("%w: %d bytes in %v, floor %d bytes/s", ErrTooSlow, got, el.Round(time.Millisecond), p.minRate))
+					p.halt()
+					return
+				}
+				winStart, winBytes = now, p.read.Load()
+			}
+		}
+	}
+}
+
+// reader fills free buffers from the body and passes them to the hasher.
+func (p *pipeline) reader(ctx context.Context) {
+	defer close(p.toHash)
+	var total int64
+	for {
+		var c chunk
+		select {
+		case c = <-p.free:
+		case <-p.stop:
+			return
+		case <-ctx.Done():
+			p.readErr = ctx.Err()
+			return
+		}
+		n, err := p.fill(c.buf)
+		if n > 0 {
+			total += int64(n)
+			if p.limit >= 0 && total > p.limit {
+				p.tooLarge = true
+				return
+			}
+			c.n, c.state = n, nil
+			p.toHash <- c
+		}
+		if err != nil {
+			if err != io.EOF {
+				p.readErr = err
+			}
+			return
+		}
+	}
+}
+
+// hasher hashes each buffer in order; at checkpoints it attaches the
+// marshalled hash state after that buffer.
+func (p *pipeline) hasher() {
+	defer close(p.toWrite)
+	off := p.offset
+	next := p.offset + p.checkpoint
+	for c := range p.toHash {
+		p.h.Write(c.buf[:c.n])
+		off += int64(c.n)
+		if off >= next {
+			c.state = marshalHash(p.h)
+			next = off + p.checkpoint
+		}
+		p.toWrite <- c
+	}
+}
+
+// writer appends each hashed buffer to the staging file, starts writeback,
+// reports progress, hands checkpoints to the syncer (dropping one when it
+// is busy: the next will do) and returns the buffer to the reader.
+func (p *pipeline) writer(ckpt chan<- ckptReq) (written int64, writeErr error) {
+	var kicked int64
 	fd := int(p.f.Fd())
-	for c := range toWrite {
+	for c := range p.toWrite {
 		if writeErr == nil {
 			if _, err := p.f.Write(c.buf[:c.n]); err != nil {
 				writeErr = err
-				halt()
+				p.halt()
 			} else {
 				written += int64(c.n)
-				if written-kicked >= 8*bufSize {
+				if written-kicked >= writebackEvery {
 					startWriteback(fd, p.offset+kicked, written-kicked)
 					kicked = written
 				}
@@ -181,32 +239,14 @@ func (p *pipeline) run(ctx context.Context) (pipeResult, error) {
 				if c.state != nil {
 					select {
 					case ckpt <- ckptReq{p.offset + written, c.state}:
-					default: // the syncer is busy; the next checkpoint will do
+					default:
 					}
 				}
 			}
 		}
-		free <- c.buf
+		p.free <- c
 	}
-	close(ckpt)
-	<-syncDone
-	halt()
-
-	if writeErr != nil {
-		// What was written may be more than what was hashed-and-written in
-		// order; only trust it up to what we know.
-		return pipeResult{written: written}, localError{fmt.Errorf("writing staging file: %w", writeErr)}
-	}
-	if syncErr != nil {
-		return pipeResult{written: written}, localError{fmt.Errorf("checkpointing staging file: %w", syncErr)}
-	}
-	if tooLarge {
-		return pipeResult{written: written}, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, p.limit+p.offset)
-	}
-	if idled.Load() {
-		readErr = fmt.Errorf("no data for %v", p.idle)
-	}
-	return pipeResult{written: written, readErr: readErr}, nil
+	return written, writeErr
 }
 
 type ckptReq struct {
@@ -215,13 +255,14 @@ type ckptReq struct {
 }
 
 // fill reads into b until it is full, the body ends, or fails.
-func fill(r io.Reader, b []byte, last *atomic.Int64) (int, error) {
+func (p *pipeline) fill(b []byte) (int, error) {
 	n := 0
 	for n < len(b) {
-		m, err := r.Read(b[n:])
+		m, err := p.body.Read(b[n:])
 		n += m
 		if m > 0 {
-			last.Store(time.Now().UnixNano())
+			p.lastRead.Store(time.Now().UnixNano())
+			p.read.Add(int64(m))
 		}
 		if err != nil {
 			return n, err
