@@ -268,6 +268,7 @@ type run struct {
 	client Doer
 	log    *slog.Logger
 	prog   Progress
+	bufs   [][]byte // the pipeline's buffers, allocated by the first attempt that streams
 }
 
 // errRestart: the staged prefix was unusable and has been discarded; the
@@ -525,7 +526,11 @@ func (r *run) stream(ctx context.Context, t target, body io.Reader, cancel func(
 	if max := r.f.maxSize(); max >= 0 {
 		limit = max - off
 	}
+	if r.bufs == nil {
+		r.bufs = newBuffers()
+	}
 	p := &pipeline{
+		bufs: r.bufs,
 		body: body, f: r.st.f, h: h, offset: off, limit: limit,
 		checkpoint: orDefault(r.f.Checkpoint, DefaultCheckpoint),
 		idle:       orDefault(r.f.IdleTimeout, DefaultIdleTimeout),
