@@ -138,6 +138,9 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("images: %w", err)
 	}
+	if f.StagingDir == "" {
+		defer os.Remove(filepath.Dir(st.path)) // only when empty
+	}
 	defer st.close()
 	r := &run{f: f, st: st, req: req, client: f.client(), log: log, prog: f.Progress}
 	if r.prog == nil {
@@ -147,9 +150,6 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Result, error) {
 	for i, uri := range req.URIs {
 		res, err := r.fetchURI(ctx, uri)
 		if err == nil {
-			if f.StagingDir == "" {
-				os.Remove(filepath.Dir(st.path)) // only when empty
-			}
 			return res, nil
 		}
 		safe := Redact(uri)

@@ -3,11 +3,10 @@ package main
 import (
 	"crypto/x509"
 	"fmt"
-	"os"
-	"path/filepath"
-
 	"github.com/sztp/sztp/internal/cli"
+	"github.com/sztp/sztp/internal/state"
 	"golang.org/x/sys/unix"
+	"os"
 
 	"github.com/sztp/sztp/images"
 )
@@ -83,7 +82,13 @@ func newImageFetchCmd() *cli.Command {
 				return err
 			}
 			if stateDir != "" {
-				f.StagingDir = filepath.Join(stateDir, "images")
+				st, err := state.Open(stateDir)
+				if err != nil {
+					return exitError{exitFailure, err}
+				}
+				if f.StagingDir, err = st.ImagesDir(); err != nil {
+					return exitError{exitFailure, err}
+				}
 			}
 			if caFile != "" {
 				pem, err := os.ReadFile(caFile)
