@@ -3,10 +3,11 @@ package main
 import (
 	"crypto/x509"
 	"fmt"
+	"os"
+
 	"github.com/sztp/sztp/internal/cli"
 	"github.com/sztp/sztp/internal/state"
 	"golang.org/x/sys/unix"
-	"os"
 
 	"github.com/sztp/sztp/images"
 )
