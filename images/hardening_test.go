@@ -286,7 +286,7 @@ func TestHardening10_4_MinRate(t *testing.T) {
 		}
 	})
 	f := e.fetcher()
-	f.IdleTimeout = 400 * time.Millisecond // 20 bytes per window, floor 400
+	f.IdleTimeout = time.Second // the window: at most 50 bytes arrive, the floor is 1000
 	f.MinRate = 1000
 	_, err := e.fetch(f, img, e.url("/drip"))
 	if !errors.Is(err, ErrTooSlow) {
