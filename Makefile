@@ -7,7 +7,7 @@ GOFLAGS_STATIC := CGO_ENABLED=0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 
-.PHONY: all build test unit deps demo bench fuzz vet fmt-check clean
+.PHONY: all build test test-arm64 unit deps demo bench fuzz vet fmt-check clean docs
 
 all: build
 
@@ -21,6 +21,11 @@ build:
 	$(GOFLAGS_STATIC) GOOS=linux GOARCH=$(OTHERARCH) $(GO) build -trimpath -ldflags='$(LDFLAGS)' -o $(dir $(BIN))sztp-linux-$(OTHERARCH) ./cmd/sztp
 	@scripts/check-size $(BIN) $(HOSTARCH)
 	@scripts/check-size $(dir $(BIN))sztp-linux-$(OTHERARCH) $(OTHERARCH)
+
+## docs: regenerate the man pages (docs/man) and Markdown reference (docs/cli)
+##   from the command tree (internal/tools/gendocs; a test fails when stale)
+docs:
+	$(GO) run ./internal/tools/gendocs -out docs
 
 ## deps: install the Debian packages the tests need (as root), or fail naming them
 deps:
@@ -43,6 +48,16 @@ test: deps fmt-check vet build
 	$(GOFLAGS_STATIC) $(GO) test -count=1 -timeout 40m ./...
 	@# the TPM reference simulator (cgo; never linked into the static agent)
 	CGO_ENABLED=1 $(GO) test -count=1 -run Simulator ./tpm/
+	@# httpx against net/http on generated messages (issue 10 item 10)
+	$(GO) test -run '^$$' -fuzz '^FuzzDifferential$$' -fuzztime 15s ./internal/httpx
+	@# the same tests built for linux/arm64, run under qemu-user (issue 15)
+	$(MAKE) test-arm64
+
+## test-arm64: every package's tests for linux/arm64 under qemu-aarch64 (binfmt).
+##   -short: tests that need root namespaces, a TPM device, dnsmasq or QEMU
+##   skip in short mode; they run on amd64 above. e2e/ boots guests instead.
+test-arm64:
+	GO=$(GO) scripts/test-arm64
 
 ## demo: a full bootstrap against the embedded server, in a temporary directory
 demo: build
@@ -67,12 +82,12 @@ clean:
 
 # ---- images, end-to-end test, release binaries, installation (issue 7) ----
 
-.PHONY: initramfs e2e dist install
+.PHONY: initramfs e2e dist deb install
 
 ## initramfs: u-root initramfs with `sztp run` as uinit, at INITRAMFS.
 ##   Bake trust anchors and a config file in with SERVER_TRUST_ANCHOR=F,
 ##   VOUCHER_TRUST_ANCHOR=F, SZTP_CONFIG=F (-> /etc/sztp/config.yaml);
-##   the kernel command line (sztp.url=, sztp.tpm=, sztp.<flag>=) does the rest.
+##   the kernel command line (sztp.url=, sztp.<flag>=; not trust inputs) does the rest.
 INITRAMFS ?= bin/initramfs.cpio
 INITRAMFS_ARCH ?= amd64
 initramfs:
@@ -96,6 +111,15 @@ dist:
 	  scripts/check-size $$out $$arch; \
 	done
 	cd $(DIST) && sha256sum sztp-linux-amd64 sztp-linux-arm64 > SHA256SUMS && cat SHA256SUMS
+
+## deb: DIST/sztp_VERSION_amd64.deb and _arm64.deb (scripts/build-deb: binary,
+##   systemd unit, man pages, bash completion, /etc/sztp/config.yaml conffile);
+##   VERSION is git describe mapped to a Debian version (scripts/deb-version)
+DEB_VERSION ?= $(shell scripts/deb-version $(VERSION))
+deb: dist build
+	@set -e; for arch in amd64 arm64; do \
+	  scripts/build-deb $$arch '$(DEB_VERSION)' $(DIST)/sztp-linux-$$arch $(DIST) $(BIN); \
+	done
 
 ## install: the binary and the systemd unit under DESTDIR/PREFIX
 BINDIR ?= $(PREFIX)/bin

@@ -37,8 +37,13 @@ type attempt struct {
 	connections int
 }
 
+// candidate runs the algorithm for one candidate of a source. C8:
+// trust-state is FALSE at its start, whatever an earlier candidate of the
+// source left (a trusted server whose onboarding then failed); the
+// connection count restarts too.
 func (at *attempt) candidate(ctx context.Context, c Candidate) (*Outcome, error) {
 	at.trustState = false // C8
+	at.connections = 0
 	if c.Artifacts != nil {
 		return at.data(ctx, nil, *c.Artifacts, nil, "", 0)
 	}
@@ -111,7 +116,7 @@ func (at *attempt) server(ctx context.Context, base *url.URL, mode TLSMode, anch
 		out, err := conn.GetBootstrappingData(ctx, in)
 		if err != nil {
 			conn.Close()
-			a.noteRetryAfter(err)
+			a.noteRetryAfter(err, conn.Trusted())
 			errs = append(errs, err)
 			continue
 		}
@@ -152,7 +157,7 @@ func (at *attempt) input(conn *Conn) (*conveyed.GetBootstrappingDataInput, error
 // did not come from a bootstrap server.
 func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, nonce []byte, level conveyed.ReportingLevel, depth int) (*Outcome, error) {
 	a := at.a
-	res, err := a.open(art, nonce)
+	res, err := a.open(ctx, art, nonce)
 	if err != nil {
 		// C16: signed data that fails validation sets trust-state FALSE,
 		// even over a trusted connection, and is not acted on.
@@ -205,8 +210,9 @@ func artifactsOf(out *conveyed.GetBootstrappingDataOutput) trust.Artifacts {
 }
 
 // open decrypts and validates artifacts with the device's keys and anchors;
-// nonce is the one the request sent (nil for data not from a server).
-func (a *Agent) open(art trust.Artifacts, nonce []byte) (*trust.Result, error) {
+// nonce is the one the request sent (nil for data not from a server); ctx
+// bounds the key operations of decryption.
+func (a *Agent) open(ctx context.Context, art trust.Artifacts, nonce []byte) (*trust.Result, error) {
 	id := a.cfg.Identity
 	return a.cfg.Open(art, trust.Options{
 		VoucherAnchors: a.cfg.VoucherTrustAnchors,
@@ -219,6 +225,7 @@ func (a *Agent) open(art trust.Artifacts, nonce []byte) (*trust.Result, error) {
 		ClockUntrusted: a.cfg.ClockUntrusted,
 		Assertions:     a.cfg.Assertions,
 		Logger:         a.log,
+		Context:        ctx,
 	})
 }
 

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/sztp/sztp/client/conveyed"
+	"github.com/sztp/sztp/internal/identity"
 	"github.com/sztp/sztp/trust"
 )
 
@@ -94,8 +96,8 @@ func newVerifyCmd() *cobra.Command {
 				}
 			}
 			if len(anchors) > 0 {
-				if opts.VoucherAnchors, err = loadAnchors("voucher-trust-anchor", anchors); err != nil {
-					return usageError{err}
+				if opts.VoucherAnchors, err = identity.LoadAnchors("voucher-trust-anchor", anchors); err != nil {
+					return usageError{Err: err}
 				}
 			}
 			if nonceHex != "" {
@@ -104,14 +106,14 @@ func newVerifyCmd() *cobra.Command {
 				}
 			}
 			if idevidCert != "" {
-				certs, err := loadCertificates(idevidCert)
+				certs, err := identity.LoadCertificates(idevidCert)
 				if err != nil {
 					return usagef("--idevid-cert: %v", err)
 				}
 				opts.IDevID = certs[0]
 			}
 			if decKey != "" {
-				key, err := loadPrivateKey(decKey)
+				key, err := identity.LoadPrivateKey(decKey)
 				if err != nil {
 					return usagef("--decryption-key: %v", err)
 				}
@@ -137,6 +139,7 @@ func newVerifyCmd() *cobra.Command {
 			default:
 				return usagef("--clock %q: want trusted, untrusted or auto", clock)
 			}
+			opts.Context = cmd.Context()
 			out := verifyArtifacts(a, opts)
 			if asJSON {
 				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
@@ -155,13 +158,13 @@ func newVerifyCmd() *cobra.Command {
 	f.StringVar(&ciFile, "conveyed-information", "", "conveyed-information artifact (CMS, DER/BER or PEM)")
 	f.StringVar(&ocFile, "owner-certificate", "", "owner-certificate artifact (certs-only CMS)")
 	f.StringVar(&ovFile, "ownership-voucher", "", "ownership-voucher artifact (CMS)")
-	f.StringSliceVar(&anchors, "voucher-trust-anchor", nil, "voucher (manufacturer/MASA) trust anchors: PEM bundle or certs-only CMS (repeatable)")
+	f.StringSliceVar(&anchors, "voucher-trust-anchor", nil, "voucher trust anchors: PEM bundle or certs-only CMS (repeatable); must issue only MASA/manufacturer voucher-signing certificates")
 	f.StringVar(&serial, "serial-number", "", "the device serial number the voucher must name")
 	f.StringVar(&nonceHex, "nonce", "", "nonce sent in the request, hex (a voucher with a nonce needs it)")
 	f.StringVar(&decKey, "decryption-key", "", "private key (PEM) that decrypts encrypted artifacts: RSA (key transport) or EC (ECDH)")
 	f.StringVar(&idevidCert, "idevid-cert", "", "the device IDevID certificate, for a voucher's idevid-issuer")
 	f.StringVar(&clock, "clock", "auto", "trusted, untrusted (skip expiry checks, RFC 8572 9.1), or auto (untrusted when the clock is before the build date)")
-	f.StringSliceVar(&assertions, "assertion", nil, "voucher assertions to accept (repeatable; default verified, logged, proximity)")
+	addAssertion(f, &assertions)
 	f.BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
 }
@@ -254,4 +257,9 @@ func printVerify(w io.Writer, out *verifyOutput) {
 	if json.Indent(&buf, out.Conveyed, "", "  ") == nil {
 		fmt.Fprintln(w, buf.String())
 	}
+}
+
+// addAssertion is the voucher assertion policy (C26) of verify and run.
+func addAssertion(fs *pflag.FlagSet, p *[]string) {
+	fs.StringSliceVar(p, "assertion", nil, "voucher assertions to accept (repeatable; default verified, logged, proximity)")
 }
