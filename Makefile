@@ -40,6 +40,7 @@ unit:
 ## test: everything: vet, unit, integration (swtpm, dnsmasq, openssl, QEMU)
 test: deps fmt-check vet build
 	e2e/fetch-kernel >/dev/null
+	e2e/fetch-kernel arm64 >/dev/null
 	$(GOFLAGS_STATIC) $(GO) test -count=1 -timeout 40m ./...
 	@# the TPM reference simulator (cgo; never linked into the static agent)
 	CGO_ENABLED=1 $(GO) test -count=1 -run Simulator ./tpm/
@@ -91,9 +92,11 @@ initramfs:
 	  $(if $(VOUCHER_TRUST_ANCHOR),--voucher-trust-anchor $(VOUCHER_TRUST_ANCHOR)) \
 	  $(if $(SZTP_CONFIG),--file $(SZTP_CONFIG):etc/sztp/config.yaml)
 
-## e2e: the QEMU end-to-end tests (root; DHCP option 143, vTPM, kexec), verbose
+## e2e: the QEMU end-to-end tests (root; DHCP option 143, vTPM, kexec), verbose:
+##   amd64 (qemu-system-x86_64) and arm64 (qemu-system-aarch64 -M virt, TCG;
+##   TestQEMUEndToEndArm64SingleBoot prints "timeline arm64-single-boot: ...")
 e2e: deps
-	$(GO) test -count=1 -v -timeout 20m ./e2e/...
+	$(GO) test -count=1 -v -timeout 40m ./e2e/...
 
 ## dist: static linux/amd64 and linux/arm64 binaries, sizes (and xz sizes)
 ##   against the budgets (scripts/check-size), SHA256SUMS in DIST
