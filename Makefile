@@ -7,7 +7,7 @@ GOFLAGS_STATIC := CGO_ENABLED=0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 
-.PHONY: all build test test-arm64 unit deps demo bench fuzz vet fmt-check clean
+.PHONY: all build test test-arm64 unit deps demo bench fuzz vet fmt-check clean docs
 
 all: build
 
@@ -21,6 +21,11 @@ build:
 	$(GOFLAGS_STATIC) GOOS=linux GOARCH=$(OTHERARCH) $(GO) build -trimpath -ldflags='$(LDFLAGS)' -o $(dir $(BIN))sztp-linux-$(OTHERARCH) ./cmd/sztp
 	@scripts/check-size $(BIN) $(HOSTARCH)
 	@scripts/check-size $(dir $(BIN))sztp-linux-$(OTHERARCH) $(OTHERARCH)
+
+## docs: regenerate the man pages (docs/man) and Markdown reference (docs/cli)
+##   from the command tree (internal/tools/gendocs; a test fails when stale)
+docs:
+	$(GO) run ./internal/tools/gendocs -out docs
 
 ## deps: install the Debian packages the tests need (as root), or fail naming them
 deps:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/sztp/sztp/internal/settings"
 	"github.com/sztp/sztp/internal/state"
 )
 
@@ -36,6 +37,6 @@ func newFlagCmd(name string, on bool, short string) *cobra.Command {
 		},
 	}
 	addStateDir(cmd.Flags(), &stateDir)
-	addConfigFlags(cmd.Flags(), &cfgFile, &cmdline)
+	settings.AddFlags(cmd.Flags(), &cfgFile, &cmdline)
 	return cmd
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/sztp/sztp/client/conveyed"
+	"github.com/sztp/sztp/internal/identity"
 	"github.com/sztp/sztp/trust"
 )
 
@@ -94,8 +95,8 @@ func newVerifyCmd() *cobra.Command {
 				}
 			}
 			if len(anchors) > 0 {
-				if opts.VoucherAnchors, err = loadAnchors("voucher-trust-anchor", anchors); err != nil {
-					return usageError{err}
+				if opts.VoucherAnchors, err = identity.LoadAnchors("voucher-trust-anchor", anchors); err != nil {
+					return usageError{Err: err}
 				}
 			}
 			if nonceHex != "" {
@@ -104,14 +105,14 @@ func newVerifyCmd() *cobra.Command {
 				}
 			}
 			if idevidCert != "" {
-				certs, err := loadCertificates(idevidCert)
+				certs, err := identity.LoadCertificates(idevidCert)
 				if err != nil {
 					return usagef("--idevid-cert: %v", err)
 				}
 				opts.IDevID = certs[0]
 			}
 			if decKey != "" {
-				key, err := loadPrivateKey(decKey)
+				key, err := identity.LoadPrivateKey(decKey)
 				if err != nil {
 					return usagef("--decryption-key: %v", err)
 				}

@@ -14,6 +14,10 @@
 //	    and a post-configuration script and a configuration. Every progress
 //	    report is appended to the reports file as a JSON line; the bootstrap
 //	    server URI is written to the ready file once it listens.
+//	sztp-e2e-server -pki DIR -serial SN -stick OUT
+//	    writes the files of a USB stick for device SN into OUT (stick.go):
+//	    signed onboarding information in OUT/sztp/ and unsigned onboarding
+//	    information in OUT/sztp/SN/, which the device must refuse first.
 //	sztp-e2e-server -files DIR -listen IP -ready F
 //	    serves the files of DIR over plain HTTP (the harness self-test).
 //
@@ -43,7 +47,7 @@ func main() {
 }
 
 type options struct {
-	initPKI, pki, listen, clientCA, serial, image, osName, osVersion, reports, ready, files string
+	initPKI, pki, listen, clientCA, serial, image, osName, osVersion, reports, ready, files, stick string
 }
 
 func run(args []string) error {
@@ -60,6 +64,7 @@ func run(args []string) error {
 	fs.StringVar(&o.reports, "reports", "", "append every progress report to this file (JSON lines)")
 	fs.StringVar(&o.ready, "ready", "", "write the server's URI to this file once it listens")
 	fs.StringVar(&o.files, "files", "", "serve the files of this directory over plain HTTP")
+	fs.StringVar(&o.stick, "stick", "", "with -pki and -serial: write a USB stick's sztp/ tree into this directory and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,6 +72,8 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	switch {
+	case o.stick != "":
+		return writeStick(o)
 	case o.initPKI != "":
 		return initPKI(o.initPKI)
 	case o.pki != "":
