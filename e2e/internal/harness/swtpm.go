@@ -169,13 +169,14 @@ func StartVTPM(ctx context.Context, stateDir, sock, logPath string) (*Process, e
 // serving TPM 2.0 commands on addr:2321 (the host side of the tap), for a
 // guest whose kernel has no driver for QEMU's TPM device: the guest's agent
 // reaches it as --tpm tcp://ADDR:2321 once its network is up. The control
-// channel stays on the namespace's loopback. It returns the process and the
-// agent's --tpm value.
+// channel is on ADDR:2322 (tpm2-tools' swtpm TCTI, which checks that the
+// server answers, expects it on the next port of the same host). It returns
+// the process and the agent's --tpm value.
 func StartNetworkTPM(ctx context.Context, n *Netns, stateDir, addr, logPath string) (*Process, string, error) {
 	p, err := Start("swtpm", logPath, n.Exec("swtpm", "socket", "--tpm2",
 		"--tpmstate", "dir="+stateDir,
 		"--server", fmt.Sprintf("type=tcp,port=%d,bindaddr=%s", swtpmServerPort, addr),
-		"--ctrl", fmt.Sprintf("type=tcp,port=%d,bindaddr=127.0.0.1", swtpmCtrlPort),
+		"--ctrl", fmt.Sprintf("type=tcp,port=%d,bindaddr=%s", swtpmCtrlPort, addr),
 		"--flags", "not-need-init,startup-clear", "--log", "level=1")...)
 	if err != nil {
 		return nil, "", err
