@@ -46,7 +46,7 @@ unit:
 test: deps fmt-check vet build
 	e2e/fetch-kernel >/dev/null
 	e2e/fetch-kernel arm64 >/dev/null
-	$(GOFLAGS_STATIC) $(GO) test -count=1 -timeout 40m ./...
+	$(GOFLAGS_STATIC) $(GO) test -count=1 -timeout 60m ./...
 	@# the TPM reference simulator (cgo; never linked into the static agent)
 	CGO_ENABLED=1 $(GO) test -count=1 -run Simulator ./tpm/
 	@# httpx against net/http on generated messages (issue 10 item 10)
