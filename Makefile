@@ -83,12 +83,12 @@ clean:
 
 # ---- images, end-to-end test, release binaries, installation (issue 7) ----
 
-.PHONY: initramfs e2e dist install
+.PHONY: initramfs e2e dist deb install
 
 ## initramfs: u-root initramfs with `sztp run` as uinit, at INITRAMFS.
 ##   Bake trust anchors and a config file in with SERVER_TRUST_ANCHOR=F,
 ##   VOUCHER_TRUST_ANCHOR=F, SZTP_CONFIG=F (-> /etc/sztp/config.yaml);
-##   the kernel command line (sztp.url=, sztp.tpm=, sztp.<flag>=) does the rest.
+##   the kernel command line (sztp.url=, sztp.<flag>=; not trust inputs) does the rest.
 INITRAMFS ?= bin/initramfs.cpio
 INITRAMFS_ARCH ?= amd64
 initramfs:
@@ -114,6 +114,15 @@ dist:
 	  scripts/check-size $$out $$arch; \
 	done
 	cd $(DIST) && sha256sum sztp-linux-amd64 sztp-linux-arm64 > SHA256SUMS && cat SHA256SUMS
+
+## deb: DIST/sztp_VERSION_amd64.deb and _arm64.deb (scripts/build-deb: binary,
+##   systemd unit, man pages, bash completion, /etc/sztp/config.yaml conffile);
+##   VERSION is git describe mapped to a Debian version (scripts/deb-version)
+DEB_VERSION ?= $(shell scripts/deb-version $(VERSION))
+deb: dist build
+	@set -e; for arch in amd64 arm64; do \
+	  scripts/build-deb $$arch '$(DEB_VERSION)' $(DIST)/sztp-linux-$$arch $(DIST) $(BIN); \
+	done
 
 ## install: the binary and the systemd unit under DESTDIR/PREFIX
 BINDIR ?= $(PREFIX)/bin
