@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -29,14 +30,18 @@ var wantReportsSingleBoot = []string{
 // has no driver for QEMU's TPM devices (CONFIG_TCG_TIS is not set; tpm_crb,
 // which is built in, binds through ACPI only, and QEMU 7.2's virt machine
 // offers tpm-tis-device alone), so the guest reaches the test's swtpm over
-// the network (sztp.tpm=tcp://...). The agent loads its IDevID before its
-// own DHCP, so the network comes up first, with `sztp dhcp` of the
-// initramfs; then the release binary (built as `make dist` builds it) runs
-// the bootstrap.
+// the network (--tpm tcp://...: a flag, since the kernel command line may
+// not name the TPM, C4). The agent loads its IDevID before its own DHCP,
+// so the network comes up first, with `sztp dhcp` of the initramfs; then
+// the release binary (built as `make dist` builds it) runs the bootstrap.
 const arm64UInit = `# sztp e2e arm64 uinit: network first (the TPM is on it), then the bootstrap.
 sztp dhcp --ipv4 --timeout 60s
-/bin/sztp-dist run
+/bin/sztp-dist run --tpm %s
 `
+
+// arm64TPM is where harness.StartNetworkTPM serves the TPM in the test's
+// namespace (the host side of the tap, swtpm's port 2321).
+var arm64TPM = "tcp://" + harness.DefaultHost.Addr().String() + ":2321"
 
 // TestQEMUEndToEndArm64SingleBoot boots the agent on an aarch64 QEMU virt
 // machine (TCG, Debian's arm64 kernel, the u-root arm64 initramfs of
@@ -68,7 +73,7 @@ func TestQEMUEndToEndArm64SingleBoot(t *testing.T) {
 	runCmd(t, ctx, "", server, "-init-pki", pki)
 	cfg := filepath.Join(dir, "config.yaml")
 	uinit := filepath.Join(dir, "uinit.sh")
-	for p, data := range map[string]string{cfg: deviceConfig, uinit: arm64UInit} {
+	for p, data := range map[string]string{cfg: deviceConfig, uinit: fmt.Sprintf(arm64UInit, arm64TPM)} {
 		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -125,12 +130,15 @@ func TestQEMUEndToEndArm64SingleBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	stopAtCleanup(t, vtpm)
+	if tpmURL != arm64TPM {
+		t.Fatalf("swtpm serves the TPM at %s, the guest's uinit expects %s", tpmURL, arm64TPM)
+	}
 
 	console := filepath.Join(dir, "console.log")
 	start := time.Now()
 	vm, err := harness.StartVM(n, harness.VMConfig{
 		Arch: "arm64", CPUs: 2, Kernel: kernel, Initrd: initrd, Tap: n.Tap, Console: console,
-		Append: "console=ttyAMA0 panic=-1 sztp.tpm=" + tpmURL + " sztp.e2e-marker=" + marker +
+		Append: "console=ttyAMA0 panic=-1 sztp.e2e-marker=" + marker +
 			" sztp.os-name=" + e2eOSName + " sztp.os-version=" + marker,
 	})
 	if err != nil {
