@@ -90,6 +90,9 @@ type Config struct {
 	Completion func(ctx context.Context) (*Completion, error)
 	// LookupHost resolves a host name to addresses; nil is net.DefaultResolver.
 	LookupHost func(ctx context.Context, host string) ([]string, error)
+	// Measurer, when set, measures every artifact before the agent acts on
+	// it (measured onboarding, measure.go).
+	Measurer Measurer
 }
 
 // Result classifies an Outcome.

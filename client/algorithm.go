@@ -186,6 +186,9 @@ func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, no
 	}
 	switch {
 	case ci.Redirect != nil:
+		if err := a.measureArtifacts(ctx, art.OwnershipVoucher, art.OwnerCertificate, art.ConveyedInformation); err != nil {
+			return nil, err
+		}
 		return at.redirect(ctx, ci.Redirect, depth)
 	case ci.Onboarding != nil:
 		if !at.trustState {
@@ -194,6 +197,9 @@ func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, no
 				why = "it is not signed data, and the server was contacted provisionally (its certificate was not authenticated to a server trust anchor, or it was learned from an untrusted source)"
 			}
 			return nil, fmt.Errorf("%w: %s", ErrUntrustedOnboarding, why)
+		}
+		if err := a.measureArtifacts(ctx, art.OwnershipVoucher, art.OwnerCertificate, art.ConveyedInformation); err != nil {
+			return nil, err
 		}
 		return at.onboard(ctx, conn, level, ci.Onboarding, res.Signed)
 	}

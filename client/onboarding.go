@@ -173,6 +173,9 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 		if a.cfg.Config == nil {
 			return nil, r.fail(ctx, conveyed.ConfigError, errors.New("configuration given but no config hook is configured (--config-hook)"))
 		}
+		if err := a.measure(ctx, ArtifactConfiguration, oi.Configuration); err != nil {
+			return nil, r.fail(ctx, conveyed.ConfigError, err)
+		}
 		u, err := a.cfg.Config.ApplyConfig(ctx, boot.Config{Data: oi.Configuration, Handling: string(oi.ConfigurationHandling)})
 		if err != nil {
 			return nil, r.fail(ctx, conveyed.ConfigError, fmt.Errorf("committing configuration: %w", err))
@@ -346,6 +349,9 @@ func (at *attempt) bootImage(ctx context.Context, r *reporter, bi *conveyed.Boot
 		return nil, fmt.Errorf("downloading the boot image: %w", err)
 	}
 	a.log.Debug("boot image downloaded and verified", "uri", res.URI, "bytes", res.Size)
+	if err := at.measureImage(ctx, res.Path, res.Size, sums); err != nil {
+		return nil, err
+	}
 	inst, err := a.cfg.Image.InstallImage(ctx, boot.Image{Path: res.Path, OSName: bi.OSName, OSVersion: bi.OSVersion})
 	if err != nil {
 		return nil, fmt.Errorf("installing the boot image: %w", err)
@@ -420,6 +426,9 @@ func (at *attempt) script(ctx context.Context, r *reporter, name string, body []
 		var cancel context.CancelFunc
 		sctx, cancel = context.WithTimeout(ctx, a.cfg.ScriptTimeout)
 		defer cancel()
+	}
+	if err := a.measure(ctx, name, body); err != nil {
+		return err
 	}
 	res, err := a.cfg.Scripts.RunScript(sctx, name, body)
 	if err != nil {

@@ -52,6 +52,7 @@ type Identity struct {
 	Decrypter   crypto.Decrypter // nil unless an RSA decryption key is configured
 	ECDH        ECDHKey          // nil unless an ECC decryption key is configured
 	CertSource  string           // e.g. "nv:0x01c90000" or "file:/path"
+	Device      *Device          // the TPM, for measurements and LDevID enrolment
 	Close       func() error
 }
 
@@ -81,7 +82,7 @@ func OpenIdentity(ctx context.Context, cfg Config) (*Identity, error) {
 		closeFn()
 		return nil, err
 	}
-	id.Close = closeFn
+	id.Close, id.Device = closeFn, dev
 	return id, nil
 }
 

@@ -33,6 +33,8 @@ type identityFlags struct {
 	serialNumber        string
 	serverTrustAnchors  []string
 	voucherTrustAnchors []string
+	// device is the TPM that load opened (nil for an identity in files).
+	device *tpm.Device
 }
 
 func (f *identityFlags) addIdentity(fs *pflag.FlagSet) {
@@ -117,6 +119,7 @@ func (f *identityFlags) load(ctx context.Context, log *slog.Logger) (*client.Ide
 		if tid.Close != nil {
 			closeFn = tid.Close
 		}
+		f.device = tid.Device
 	}
 	if f.idevidChain != "" && f.idevidKey != "" {
 		chain, err := loadCertificates(f.idevidChain)

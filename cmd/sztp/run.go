@@ -64,6 +64,7 @@ type runFlags struct {
 	resolvConf      string
 	sshHostKeys     []string
 	anchorCerts     []string
+	measurePCR      string
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet) {
@@ -100,6 +101,7 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.backoffMax, "retry-max", 5*time.Minute, "longest wait between passes over the sources")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "do everything except rebooting or kexec-ing into a new image (the reboot is logged)")
 	fs.DurationVar(&f.entropyTimeout, "entropy-timeout", 2*time.Minute, "how long to wait for the kernel random pool before going on anyway (early boot)")
+	addMeasureFlags(fs, &f.measurePCR)
 }
 
 func addStateDir(fs *pflag.FlagSet, p *string) {
@@ -210,6 +212,9 @@ func (f *runFlags) validate() error {
 	}
 	if f.maxResponseSize <= 0 {
 		return usagef("--max-response-size %d: must be positive", f.maxResponseSize)
+	}
+	if _, err := parseMeasurePCR(f.measurePCR); err != nil {
+		return err
 	}
 	for _, v := range []struct{ name, val string }{{"os-name", f.osName}, {"os-version", f.osVersion}, {"hw-model", f.hwModel}} {
 		if !printable(v.val) {
@@ -421,6 +426,10 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 	}
 	if len(f.sshHostKeys) > 0 || len(f.anchorCerts) > 0 {
 		cfg.Completion = f.completion
+	}
+	if cfg.Measurer, err = f.measurer(log); err != nil {
+		release()
+		return client.Config{}, noop, err
 	}
 	log.Info("device identity", "serial-number", id.SerialNumber, "subject", id.Certificate.Subject.String(), "os-name", osName, "os-version", osVersion)
 	return cfg, release, nil

@@ -28,7 +28,7 @@ The IDevID key is the persistent key at --idevid-handle (default 0x81020000);
 its certificate is read from the first NV index of --idevid-cert-index that
 holds one (default 0x01C90000, then 0x01C90200) or from --idevid-cert.`,
 	}
-	cmd.AddCommand(newTPMInfoCmd(), newTPMProvisionCmd(), newTPMCSRCmd())
+	cmd.AddCommand(newTPMInfoCmd(), newTPMProvisionCmd(), newTPMCSRCmd(), newTPMEventlogCmd())
 	return cmd
 }
 
