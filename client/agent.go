@@ -93,6 +93,9 @@ type Config struct {
 	// Measurer, when set, measures every artifact before the agent acts on
 	// it (measured onboarding, measure.go).
 	Measurer Measurer
+	// Enroller, when set, offers RFC 9646 CSRs to trusted servers and
+	// installs the LDevID certificate (csr.go).
+	Enroller Enroller
 }
 
 // Result classifies an Outcome.

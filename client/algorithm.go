@@ -35,6 +35,8 @@ type attempt struct {
 	trustState bool
 	// connections counts the servers dialled, redirects included.
 	connections int
+	// csr is the RFC 9646 exchange with the current server (csr.go).
+	csr csrState
 }
 
 func (at *attempt) candidate(ctx context.Context, c Candidate) (*Outcome, error) {
@@ -102,6 +104,7 @@ func (at *attempt) server(ctx context.Context, base *url.URL, mode TLSMode, anch
 		// C9/C10: trusted only when authenticated with identity checks;
 		// a provisional connection sets trust-state FALSE (C48, C49).
 		at.trustState = conn.Trusted()
+		at.csr = csrState{}
 		a.log.Info("connected to bootstrap server", "server", base.Host, "address", addr, "trusted", conn.Trusted(), "mode", mode.String(), "depth", depth)
 		in, err := at.input(conn)
 		if err != nil {
@@ -109,6 +112,7 @@ func (at *attempt) server(ctx context.Context, base *url.URL, mode TLSMode, anch
 			return nil, err
 		}
 		out, err := conn.GetBootstrappingData(ctx, in)
+		out, in, err = at.csrExchange(ctx, conn, in, out, err)
 		if err != nil {
 			conn.Close()
 			a.noteRetryAfter(err)
@@ -142,6 +146,7 @@ func (at *attempt) input(conn *Conn) (*conveyed.GetBootstrappingDataInput, error
 	in := &conveyed.GetBootstrappingDataInput{Nonce: nonce}
 	if conn.Trusted() {
 		in.HWModel, in.OSName, in.OSVersion = at.a.cfg.HWModel, at.a.cfg.OSName, at.a.cfg.OSVersion
+		at.csrSupport(conn, in)
 	} else {
 		in.SignedDataPreferred = true
 	}

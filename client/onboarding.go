@@ -176,6 +176,9 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 		if err := a.measure(ctx, ArtifactConfiguration, oi.Configuration); err != nil {
 			return nil, r.fail(ctx, conveyed.ConfigError, err)
 		}
+		if err := at.installLDevID(ctx, oi.Configuration); err != nil {
+			return nil, r.fail(ctx, conveyed.ConfigError, err)
+		}
 		u, err := a.cfg.Config.ApplyConfig(ctx, boot.Config{Data: oi.Configuration, Handling: string(oi.ConfigurationHandling)})
 		if err != nil {
 			return nil, r.fail(ctx, conveyed.ConfigError, fmt.Errorf("committing configuration: %w", err))

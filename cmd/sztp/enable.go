@@ -16,6 +16,9 @@ func newEnableCmd() *cli.Command {
 // newFlagCmd is `sztp enable` or `sztp disable` (RFC 8572 5.1 item 1, C1).
 func newFlagCmd(name string, on bool, short string) *cli.Command {
 	var stateDir, cfgFile, cmdline string
+	var factoryReset bool
+	var idf identityFlags
+	var ld ldevidFlags
 	cmd := &cli.Command{
 		Use:   name,
 		Short: short,
@@ -28,6 +31,13 @@ func newFlagCmd(name string, on bool, short string) *cli.Command {
 			if err != nil {
 				return err
 			}
+			if factoryReset {
+				// C103: the LDevID is user data; a factory reset erases it.
+				if err := clearLDevID(&idf, &ld, st.Dir, logger(cmd)); err != nil {
+					return fmt.Errorf("factory reset: %w", err)
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "LDevID cleared (factory reset)")
+			}
 			if err := st.SetEnabled(on); err != nil {
 				return err
 			}
@@ -37,5 +47,10 @@ func newFlagCmd(name string, on bool, short string) *cli.Command {
 	}
 	addStateDir(cmd.Flags(), &stateDir)
 	addConfigFlags(cmd.Flags(), &cfgFile, &cmdline)
+	if on {
+		cmd.Flags().BoolVar(&factoryReset, "factory-reset", false, "also erase the LDevID (key, NV certificate, state), as 'sztp tpm clear-ldevid' does (RFC 9646 4.1.6)")
+		idf.addIdentity(cmd.Flags())
+		addLDevIDFlags(cmd.Flags(), &ld, false)
+	}
 	return cmd
 }

@@ -65,6 +65,7 @@ type runFlags struct {
 	sshHostKeys     []string
 	anchorCerts     []string
 	measurePCR      string
+	ld              ldevidFlags
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet) {
@@ -102,6 +103,7 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "do everything except rebooting or kexec-ing into a new image (the reboot is logged)")
 	fs.DurationVar(&f.entropyTimeout, "entropy-timeout", 2*time.Minute, "how long to wait for the kernel random pool before going on anyway (early boot)")
 	addMeasureFlags(fs, &f.measurePCR)
+	addLDevIDFlags(fs, &f.ld, true)
 }
 
 func addStateDir(fs *pflag.FlagSet, p *string) {
@@ -214,6 +216,9 @@ func (f *runFlags) validate() error {
 		return usagef("--max-response-size %d: must be positive", f.maxResponseSize)
 	}
 	if _, err := parseMeasurePCR(f.measurePCR); err != nil {
+		return err
+	}
+	if err := f.ld.validate(); err != nil {
 		return err
 	}
 	for _, v := range []struct{ name, val string }{{"os-name", f.osName}, {"os-version", f.osVersion}, {"hw-model", f.hwModel}} {
@@ -372,7 +377,7 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		// Partial downloads survive a crash or reboot and resume.
 		fetcher.StagingDir = filepath.Join(f.stateDir, "images")
 	}
-	hookOpts := boot.Options{Logger: log, Timeout: f.scriptTimeout, DryRun: f.dryRun}
+	hookOpts := boot.Options{Logger: log, Timeout: f.scriptTimeout, DryRun: f.dryRun, Env: f.ldevidEnv()}
 	var img boot.ImageInstaller
 	if f.imageHook != "" {
 		if img, err = boot.NewImageHook(f.imageHook, hookOpts); err != nil {
@@ -428,6 +433,10 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		cfg.Completion = f.completion
 	}
 	if cfg.Measurer, err = f.measurer(log); err != nil {
+		release()
+		return client.Config{}, noop, err
+	}
+	if err := f.setupLDevID(&cfg, log); err != nil {
 		release()
 		return client.Config{}, noop, err
 	}

@@ -28,7 +28,7 @@ The IDevID key is the persistent key at --idevid-handle (default 0x81020000);
 its certificate is read from the first NV index of --idevid-cert-index that
 holds one (default 0x01C90000, then 0x01C90200) or from --idevid-cert.`,
 	}
-	cmd.AddCommand(newTPMInfoCmd(), newTPMProvisionCmd(), newTPMCSRCmd(), newTPMEventlogCmd())
+	cmd.AddCommand(newTPMInfoCmd(), newTPMProvisionCmd(), newTPMCSRCmd(), newTPMEventlogCmd(), newTPMClearLDevIDCmd())
 	return cmd
 }
 
@@ -59,6 +59,7 @@ func (f *identityFlags) tpmConfig() (tpm.Config, error) {
 
 func newTPMInfoCmd() *cli.Command {
 	var f identityFlags
+	var ld ldevidFlags
 	var asJSON bool
 	cmd := &cli.Command{
 		Use:   "info",
@@ -84,6 +85,11 @@ be used.`,
 			if err != nil {
 				return err
 			}
+			if h, idx, err := ld.handles(); err != nil {
+				return err
+			} else if l := tpm.ReadLDevIDInfo(dev, h, idx); l.Key != nil || l.Certificate != nil {
+				info.LDevID = l
+			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				if err := printJSON(out, info); err != nil {
@@ -108,6 +114,7 @@ be used.`,
 		},
 	}
 	f.addIdentity(cmd.Flags())
+	addLDevIDFlags(cmd.Flags(), &ld, false)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
@@ -147,6 +154,22 @@ func printInfo(w io.Writer, info *tpm.Info) {
 		p("Decryption key", k.Handle+" "+k.Type+" "+k.Scheme)
 	}
 	p("Decryption key error", info.DecryptionError)
+	if l := info.LDevID; l != nil {
+		if k := l.Key; k != nil {
+			p("LDevID handle", k.Handle)
+			p("LDevID key", k.Type)
+			p("LDevID attributes", strings.Join(k.Attributes, "|"))
+		}
+		p("LDevID key error", l.KeyError)
+		if c := l.Certificate; c != nil {
+			p("LDevID certificate", c.Source)
+			p("LDevID subject", c.Subject)
+			p("LDevID issuer", c.Issuer)
+			p("LDevID not after", c.NotAfter.Format(time.RFC3339))
+			p("LDevID matches key", fmt.Sprint(c.MatchesKey))
+		}
+		p("LDevID cert error", l.CertError)
+	}
 }
 
 func newTPMProvisionCmd() *cli.Command {
