@@ -176,7 +176,7 @@ func hasAlg(list [][]byte, alg []byte) bool {
 // LDevID kept); a correct one is installed and cleared by clear-ldevid.
 func TestLDevIDCertificateChecks(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
+		name     string
 		alg      []byte
 		wrongKey bool
 		wantErr  string
