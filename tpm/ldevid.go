@@ -83,10 +83,15 @@ func CreateLDevID(ctx context.Context, dev *Device, alg KeyAlgorithm, handle uin
 		return nil, err
 	}
 	defer flush()
+	auth, release, err := dev.protect(true)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	cr, err := tpm2.Create{
-		ParentHandle: tpm2.AuthHandle{Handle: parent.Handle, Name: parent.Name, Auth: tpm2.PasswordAuth(nil)},
+		ParentHandle: tpm2.AuthHandle{Handle: parent.Handle, Name: parent.Name, Auth: auth},
 		InPublic:     tpm2.New2B(tmpl),
-	}.Execute(dev, sessionFor(dev)...)
+	}.Execute(dev)
 	if err != nil {
 		return nil, fmt.Errorf("creating the %s ldevid key: %w", alg, err)
 	}
@@ -131,6 +136,13 @@ func storageRoot(dev *Device) (tpm2.NamedHandle, func(), error) {
 	}
 	if !errors.Is(err, tpm2.TPMRCHandle) {
 		return tpm2.NamedHandle{}, nil, err
+	}
+	// The session salt key is that same primary when there is no SRK: reuse
+	// it (a TPM without a resource manager has three object slots).
+	if !dev.sess.unprotected {
+		if sk, err := dev.saltKey(); err == nil && sk.srk {
+			return tpm2.NamedHandle{Handle: sk.handle, Name: sk.name}, func() {}, nil
+		}
 	}
 	cp, err := tpm2.CreatePrimary{
 		PrimaryHandle: tpm2.AuthHandle{Handle: tpm2.TPMRHOwner, Auth: tpm2.PasswordAuth(nil)},

@@ -35,6 +35,8 @@ type identityFlags struct {
 	voucherTrustAnchors []string
 	// device is the TPM that load opened (nil for an identity in files).
 	device *tpm.Device
+	// saltPinFile, when set, pins the TPM's session salt key (tpm_pin.go).
+	saltPinFile string
 }
 
 func (f *identityFlags) addIdentity(fs *pflag.FlagSet) {
@@ -108,6 +110,7 @@ func (f *identityFlags) load(ctx context.Context, log *slog.Logger) (*client.Ide
 				return nil, nil, err
 			}
 		}
+		cfg.SaltKeyPin = f.readSaltPin(log)
 		tid, err := tpm.OpenIdentity(ctx, cfg)
 		if err != nil {
 			return nil, nil, fmt.Errorf("loading IDevID from TPM %s: %w (give --tpm for another TPM, or --idevid-cert and --idevid-key for an identity in files)", cfg.Path, err)
@@ -120,6 +123,7 @@ func (f *identityFlags) load(ctx context.Context, log *slog.Logger) (*client.Ide
 			closeFn = tid.Close
 		}
 		f.device = tid.Device
+		f.recordSaltPin(cfg.SaltKeyPin, log)
 	}
 	if f.idevidChain != "" && f.idevidKey != "" {
 		chain, err := loadCertificates(f.idevidChain)

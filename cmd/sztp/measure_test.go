@@ -76,6 +76,9 @@ func TestMeasuredOnboardingPCRMatchesEventLog(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
+	if _, err := os.Stat(filepath.Join(stateDir, saltPinName)); err != nil {
+		t.Errorf("the TPM salt key was not pinned on first use: %v", err)
+	}
 	sum := func(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }
 	want := []struct{ artifact, digest string }{
 		{"ownership-voucher", sum(sent.OwnershipVoucher)},

@@ -390,6 +390,9 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 			return client.Config{}, noop, usagef("--config-hook: %v", err)
 		}
 	}
+	if f.stateDir != "" {
+		f.id.saltPinFile = filepath.Join(f.stateDir, saltPinName)
+	}
 	id, closeID, err := f.id.load(ctx, log)
 	if err != nil {
 		return client.Config{}, noop, err
