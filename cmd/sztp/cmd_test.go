@@ -82,3 +82,44 @@ func TestLogLevelIsValidated(t *testing.T) {
 		t.Errorf("--log-level DEBUG: exit %d: %s", code, errOut)
 	}
 }
+
+// Every mistake in the command line exits 2 and every request for help
+// exits 0, on every level of the command tree (the contract internal/cli kept
+// before cobra replaced it in issue 14; cobra alone prints help and exits 0
+// for `sztp tpm bogus` and `sztp help bogus`, which these cases catch).
+func TestCommandLineExitCodes(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		wantOut  string // substring of stdout
+		wantErrs string // substring of stderr (the returned error)
+	}{
+		{args: nil, code: exitOK, wantOut: "Available Commands:"},
+		{args: []string{"--help"}, code: exitOK, wantOut: "Exit codes:"},
+		{args: []string{"tpm"}, code: exitOK, wantOut: "provision"},
+		{args: []string{"run", "-h"}, code: exitOK, wantOut: "Global Flags:\n      --log-level"},
+		{args: []string{"help", "run"}, code: exitOK, wantOut: "sztp run [flags]"},
+		{args: []string{"help", "tpm", "csr"}, code: exitOK, wantOut: "sztp tpm csr"},
+		{args: []string{"version"}, code: exitOK, wantOut: "sztp "},
+		{args: []string{"bogus"}, code: exitUsage, wantErrs: `unknown command "bogus" for "sztp"`},
+		{args: []string{"rn"}, code: exitUsage, wantErrs: "Did you mean this?\n\trun"},
+		{args: []string{"tpm", "bogus"}, code: exitUsage, wantErrs: `unknown command "bogus" for "sztp tpm"`},
+		{args: []string{"tpm", "inf"}, code: exitUsage, wantErrs: "info"},
+		{args: []string{"help", "bogus"}, code: exitUsage, wantErrs: "unknown help topic"},
+		{args: []string{"version", "extra"}, code: exitUsage, wantErrs: "extra"},
+		{args: []string{"version", "--nope"}, code: exitUsage, wantErrs: "--nope"},
+		{args: []string{"status", "--state-dir"}, code: exitUsage, wantErrs: "state-dir"},
+		{args: []string{"completion", "bogus"}, code: exitUsage, wantErrs: "bogus"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, errOut, code := runSztp(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, errOut)
+			}
+			if !strings.Contains(out, tc.wantOut) || !strings.Contains(errOut, tc.wantErrs) {
+				t.Errorf("stdout %q lacks %q or stderr %q lacks %q", out, tc.wantOut, errOut, tc.wantErrs)
+			}
+		})
+	}
+}

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"github.com/sztp/sztp/internal/cli"
 )
 
 // Settings come from three places, strongest first:
@@ -301,7 +301,7 @@ type layers struct {
 // command's --config and --cmdline-file flags. known are the keys any
 // command accepts; an unknown key in the file is an error, on the kernel
 // command line a warning.
-func loadLayers(cmd *cli.Command, known map[string]bool) (*layers, error) {
+func loadLayers(cmd *cobra.Command, known map[string]bool) (*layers, error) {
 	l := &layers{file: settings{}, kernel: settings{}}
 	fs := cmd.Flags()
 	cfgFile, _ := fs.GetString("config")
@@ -391,7 +391,7 @@ func (l *layers) disabled() bool {
 }
 
 // flagNames lists the flag names of a command (for validation).
-func flagNames(cmds ...*cli.Command) map[string]bool {
+func flagNames(cmds ...*cobra.Command) map[string]bool {
 	out := map[string]bool{}
 	for _, c := range cmds {
 		c.Flags().VisitAll(func(f *pflag.Flag) { out[f.Name] = true })

@@ -25,10 +25,10 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/spf13/cobra"
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/client/sztptest"
-	"github.com/sztp/sztp/internal/cli"
 	"github.com/sztp/sztp/internal/state"
 	"github.com/sztp/sztp/trust/trusttest"
 )
@@ -60,15 +60,15 @@ type demoOptions struct {
 	scriptTimeout         time.Duration
 }
 
-func newDemoCmd() *cli.Command {
+func newDemoCmd() *cobra.Command {
 	var o demoOptions
-	cmd := &cli.Command{
+	cmd := &cobra.Command{
 		Use:     "demo",
 		Short:   "full bootstrap (redirect, image, scripts, config) against an embedded server, in a temporary directory",
 		Long:    demoLong,
 		Example: "  sztp demo\n  sztp demo --encoding xml --encrypt --keep\n  sztp demo --image-hook exec:/usr/lib/vendor/sztp-install --config-hook exec:/usr/lib/vendor/sztp-config",
-		Args:    cli.NoArgs,
-		RunE: func(cmd *cli.Command, _ []string) error {
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd, o)
 		},
 	}
@@ -101,7 +101,7 @@ type demo struct {
 	csrFlow    *sztptest.CSRFlow
 }
 
-func runDemo(cmd *cli.Command, o demoOptions) error {
+func runDemo(cmd *cobra.Command, o demoOptions) error {
 	keep, encrypt, encoding := o.keep, o.encrypt, o.encoding
 	enc, err := conveyed.ParseEncoding(encoding)
 	if err != nil {

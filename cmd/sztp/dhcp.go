@@ -7,8 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/sztp/sztp/dhcpopts"
-	"github.com/sztp/sztp/internal/cli"
 )
 
 func init() { register(newDHCPCmd) }
@@ -47,7 +47,7 @@ type dhcpResult struct {
 	URIs      []string `json:"uris"`
 }
 
-func newDHCPCmd() *cli.Command {
+func newDHCPCmd() *cobra.Command {
 	var (
 		ifaces      []string
 		leaseFiles  []string
@@ -57,15 +57,15 @@ func newDHCPCmd() *cli.Command {
 		asJSON      bool
 		resolvConf  string
 	)
-	cmd := &cli.Command{
+	cmd := &cobra.Command{
 		Use:   "dhcp",
 		Short: "get a DHCP lease (or read a lease file) and print the SZTP URIs (option 143 / 136)",
 		Long:  dhcpLong,
 		Example: `  sztp dhcp --interface eth0 --json
   sztp dhcp --ipv4 --no-configure --timeout 20s
   sztp dhcp --lease-file /var/lib/dhcp/dhclient.eth0.leases --json`,
-		Args: cli.NoArgs,
-		RunE: func(cmd *cli.Command, _ []string) error {
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if timeout <= 0 {
 				return usagef("--timeout must be positive, got %s", timeout)
 			}

@@ -1,9 +1,9 @@
 package main
 
-import "github.com/sztp/sztp/internal/cli"
+import "github.com/spf13/cobra"
 
 func init() { register(newDisableCmd) }
 
-func newDisableCmd() *cli.Command {
+func newDisableCmd() *cobra.Command {
 	return newFlagCmd("disable", false, "turn SZTP off: `sztp run` then exits 0 without doing anything")
 }

@@ -3,27 +3,27 @@ package main
 import (
 	"fmt"
 
-	"github.com/sztp/sztp/internal/cli"
+	"github.com/spf13/cobra"
 	"github.com/sztp/sztp/internal/state"
 )
 
 func init() { register(newEnableCmd) }
 
-func newEnableCmd() *cli.Command {
+func newEnableCmd() *cobra.Command {
 	return newFlagCmd("enable", true, "turn SZTP on (the factory default) and re-arm run-once, so that `sztp run` bootstraps again")
 }
 
 // newFlagCmd is `sztp enable` or `sztp disable` (RFC 8572 5.1 item 1, C1).
-func newFlagCmd(name string, on bool, short string) *cli.Command {
+func newFlagCmd(name string, on bool, short string) *cobra.Command {
 	var stateDir, cfgFile, cmdline string
 	var factoryReset bool
 	var idf identityFlags
 	var ld ldevidFlags
-	cmd := &cli.Command{
+	cmd := &cobra.Command{
 		Use:   name,
 		Short: short,
-		Args:  cli.NoArgs,
-		RunE: func(cmd *cli.Command, _ []string) error {
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applySharedLayers(cmd); err != nil {
 				return err
 			}

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/spf13/cobra"
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/client/conveyed"
-	"github.com/sztp/sztp/internal/cli"
 )
 
 func init() { register(newGetCmd) }
@@ -46,17 +46,17 @@ decode (printed); 2 for bad flags.`
 const getExample = `  sztp get --url https://sztp.example.com:8443 --server-trust-anchor ca.pem \
     --voucher-trust-anchor masa.pem --idevid-cert idevid.pem --idevid-key idevid.key --json`
 
-func newGetCmd() *cli.Command {
+func newGetCmd() *cobra.Command {
 	f := &runFlags{}
 	var url string
 	var asJSON bool
-	cmd := &cli.Command{
+	cmd := &cobra.Command{
 		Use:     "get --url URL",
 		Short:   "one get-bootstrapping-data call, decoded and verified (for debugging a server)",
 		Long:    getLong,
 		Example: getExample,
-		Args:    cli.NoArgs,
-		RunE: func(cmd *cli.Command, _ []string) error {
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if url == "" {
 				return usagef("--url is required")
 			}

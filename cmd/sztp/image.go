@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/sztp/sztp/internal/cli"
+	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
 	"github.com/sztp/sztp/images"
@@ -14,8 +14,8 @@ import (
 
 func init() { register(newImageCmd) }
 
-func newImageCmd() *cli.Command {
-	c := &cli.Command{
+func newImageCmd() *cobra.Command {
+	c := &cobra.Command{
 		Use:   "image",
 		Short: "Boot-image tools",
 	}
@@ -37,7 +37,7 @@ Progress is a live bar when stderr is a terminal, else a log line per 10%.
 
 Exit codes: 0 downloaded and verified, 1 failed, 2 usage error.`
 
-func newImageFetchCmd() *cli.Command {
+func newImageFetchCmd() *cobra.Command {
 	var (
 		hashes   []string
 		output   string
@@ -48,12 +48,12 @@ func newImageFetchCmd() *cli.Command {
 		progress string
 		jsonOut  bool
 	)
-	c := &cli.Command{
+	c := &cobra.Command{
 		Use:     "fetch --hash sha-256:HEX --output PATH URI...",
 		Short:   "Download and verify a boot image (fallback, resume, streaming SHA-256)",
 		Long:    imageFetchLong,
 		Example: "  sztp image fetch --hash sha-256:ba:ec:cf:...:33 --output /tmp/img https://a/img http://b/img",
-		RunE: func(cmd *cli.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("at least one URI is needed")
 			}

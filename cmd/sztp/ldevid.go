@@ -7,10 +7,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/client/enroll"
-	"github.com/sztp/sztp/internal/cli"
 	"github.com/sztp/sztp/tpm"
 )
 
@@ -135,11 +135,11 @@ func clearLDevID(f *identityFlags, ld *ldevidFlags, stateDir string, log *slog.L
 	return enroll.Clear(stateDir)
 }
 
-func newTPMClearLDevIDCmd() *cli.Command {
+func newTPMClearLDevIDCmd() *cobra.Command {
 	var f identityFlags
 	var ld ldevidFlags
 	var stateDir string
-	cmd := &cli.Command{
+	cmd := &cobra.Command{
 		Use:   "clear-ldevid",
 		Short: "Remove the LDevID key, its NV certificate and its state (factory reset, RFC 9646)",
 		Long: `Remove what RFC 9646 enrolment made: the LDevID key at --ldevid-handle, its
@@ -147,8 +147,8 @@ certificate at NV index --ldevid-cert-index, and the ldevid.* files of the state
 directory. The IDevID is never touched. With --idevid-key (an identity in files)
 only the state directory is cleared.`,
 		Example: "  sztp tpm clear-ldevid\n  sztp tpm clear-ldevid --tpm tcp://127.0.0.1:2321 --state-dir /var/lib/sztp",
-		Args:    cli.NoArgs,
-		RunE: func(cmd *cli.Command, _ []string) error {
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := ld.validate(); err != nil {
 				return err
 			}

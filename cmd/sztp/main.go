@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
-	"github.com/sztp/sztp/internal/cli"
+	"github.com/spf13/cobra"
 )
 
 // Exit codes, documented in `sztp --help` and the README.
@@ -39,9 +40,9 @@ func (e exitError) Unwrap() error { return e.err }
 
 // commands are added by each subcommand's file from init, so that the
 // subcommands stay independent of each other.
-var commands []func() *cli.Command
+var commands []func() *cobra.Command
 
-func register(f func() *cli.Command) { commands = append(commands, f) }
+func register(f func() *cobra.Command) { commands = append(commands, f) }
 
 const rootLong = `sztp is an on-device Secure Zero Touch Provisioning client (RFC 8572).
 
@@ -56,8 +57,8 @@ Exit codes:
   1  failure (bootstrap failed, artifact invalid, download not verified)
   2  usage error (bad flags or arguments)`
 
-func newRoot() *cli.Command {
-	root := &cli.Command{
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
 		Use:           "sztp",
 		Short:         "Secure Zero Touch Provisioning client (RFC 8572)",
 		Long:          rootLong,
@@ -65,11 +66,85 @@ func newRoot() *cli.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().Var(&levelFlag{"info"}, "log-level", "log level: debug, info, warn, error")
-	root.SetFlagErrorFunc(func(c *cli.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	for _, f := range commands {
 		root.AddCommand(f())
 	}
+	root.SetHelpCommand(newHelpCmd())
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	usageErrors(root)
 	return root
+}
+
+// usageErrors makes every mistake in the command line exit 2: positional
+// argument errors become usageErrors, and a command that only groups
+// subcommands (sztp, sztp tpm, ...) rejects an unknown subcommand instead of
+// printing its help and exiting 0, as cobra does by itself.
+func usageErrors(c *cobra.Command) {
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	if c.HasSubCommands() && c.RunE == nil && c.Run == nil {
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, a []string) error {
+			if len(a) > 0 {
+				return unknownCommand(cmd, a[0])
+			}
+			return cmd.Help()
+		}
+	}
+	for _, s := range c.Commands() {
+		usageErrors(s)
+	}
+}
+
+// unknownCommand is the usage error for a mistyped subcommand, with the
+// commands it may have meant.
+func unknownCommand(c *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, c.CommandPath())
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2
+	}
+	if s := c.SuggestionsFor(name); len(s) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+	}
+	return usageError{errors.New(msg)}
+}
+
+// newHelpCmd is `sztp help [command]`; an unknown topic is a usage error
+// (cobra's own help command prints the root help and exits 0).
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help prints the help of any command: sztp help [command].",
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			cmd, _, err := c.Root().Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var out []cobra.Completion
+			for _, s := range cmd.Commands() {
+				if s.IsAvailableCommand() && strings.HasPrefix(s.Name(), toComplete) {
+					out = append(out, cobra.CompletionWithDesc(s.Name(), s.Short))
+				}
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil || len(rest) > 0 {
+				return usageError{fmt.Errorf("unknown help topic %q", strings.Join(args, " "))}
+			}
+			return cmd.Help()
+		},
+	}
 }
 
 func main() {
@@ -100,13 +175,12 @@ func run(args []string) int {
 func exitCode(err error) int {
 	var ee exitError
 	var ue usageError
-	var ce *cli.UsageError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &ue), errors.As(err, &ce):
+	case errors.As(err, &ue):
 		return exitUsage
 	}
 	return exitFailure

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/sztp/sztp/internal/cli"
+	"github.com/spf13/cobra"
 )
 
 // levelFlag is --log-level: a level name checked when the flag is set, so a
@@ -27,7 +27,7 @@ func (f *levelFlag) Set(s string) error {
 
 // logger returns the slog logger for a command, at the --log-level given.
 // Logs go to stderr; results go to stdout.
-func logger(cmd *cli.Command) *slog.Logger {
+func logger(cmd *cobra.Command) *slog.Logger {
 	var lvl slog.Level
 	if s, err := cmd.Flags().GetString("log-level"); err == nil {
 		lvl.UnmarshalText([]byte(s)) // checked by levelFlag.Set

@@ -15,13 +15,13 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/sztp/sztp/boot"
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/images"
 	"github.com/sztp/sztp/internal/backoff"
-	"github.com/sztp/sztp/internal/cli"
 	"github.com/sztp/sztp/internal/entropy"
 	"github.com/sztp/sztp/internal/state"
 	"github.com/sztp/sztp/trust"
@@ -161,15 +161,15 @@ const runExample = `  # IDevID in the TPM, bootstrap servers from DHCP (what an 
   # servers from the lease of the operating system's DHCP client
   sztp run --once --lease-file auto --tpm tcp://127.0.0.1:2321`
 
-func newRunCmd() *cli.Command {
+func newRunCmd() *cobra.Command {
 	f := &runFlags{}
-	cmd := &cli.Command{
+	cmd := &cobra.Command{
 		Use:     "run",
 		Short:   "bootstrap this device (loops until success unless --once)",
 		Long:    runLong,
 		Example: runExample,
-		Args:    cli.NoArgs,
-		RunE: func(cmd *cli.Command, _ []string) error {
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := loadLayers(cmd, flagNames(cmd))
 			if err != nil {
 				return err
@@ -243,7 +243,7 @@ func printable(s string) bool {
 	return true
 }
 
-func (f *runFlags) run(ctx context.Context, cmd *cli.Command, log *slog.Logger) error {
+func (f *runFlags) run(ctx context.Context, cmd *cobra.Command, log *slog.Logger) error {
 	if err := f.validate(); err != nil {
 		return err
 	}

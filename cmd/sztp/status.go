@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sztp/sztp/internal/cli"
+	"github.com/spf13/cobra"
 	"github.com/sztp/sztp/internal/state"
 )
 
@@ -33,17 +33,17 @@ exist reads as the factory state (enabled, not bootstrapped).
 
 Exit status: 0; 1 when a state file cannot be read.`
 
-func newStatusCmd() *cli.Command {
+func newStatusCmd() *cobra.Command {
 	var stateDir, cfgFile, cmdline string
 	var asJSON bool
 	var last int
-	cmd := &cli.Command{
+	cmd := &cobra.Command{
 		Use:     "status",
 		Short:   "show what the state directory says (enabled, bootstrapped, last run, progress journal)",
 		Long:    statusLong,
 		Example: "  sztp status\n  sztp status --state-dir /var/lib/sztp --json --last 0",
-		Args:    cli.NoArgs,
-		RunE: func(cmd *cli.Command, _ []string) error {
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applySharedLayers(cmd); err != nil {
 				return err
 			}
@@ -140,7 +140,7 @@ func indentLines(s, indent string) string {
 // applySharedLayers applies the config file and kernel command line to a
 // command other than run (e.g. for state-dir); keys are validated against
 // run's flags, the superset.
-func applySharedLayers(cmd *cli.Command) error {
+func applySharedLayers(cmd *cobra.Command) error {
 	l, err := loadLayers(cmd, flagNames(newRunCmd(), cmd))
 	if err != nil {
 		return err

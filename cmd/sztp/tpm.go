@@ -10,15 +10,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/sztp/sztp/internal/atomicfile"
-	"github.com/sztp/sztp/internal/cli"
 	"github.com/sztp/sztp/tpm"
 )
 
 func init() { register(newTPMCmd) }
 
-func newTPMCmd() *cli.Command {
-	cmd := &cli.Command{
+func newTPMCmd() *cobra.Command {
+	cmd := &cobra.Command{
 		Use:   "tpm",
 		Short: "Inspect the TPM identity, provision a lab IDevID, make CSRs",
 		Long: `The tpm commands work on the device's TPM 2.0: --tpm /dev/tpmrm0 (default),
@@ -57,11 +57,11 @@ func (f *identityFlags) tpmConfig() (tpm.Config, error) {
 	return cfg, nil
 }
 
-func newTPMInfoCmd() *cli.Command {
+func newTPMInfoCmd() *cobra.Command {
 	var f identityFlags
 	var ld ldevidFlags
 	var asJSON bool
-	cmd := &cli.Command{
+	cmd := &cobra.Command{
 		Use:   "info",
 		Short: "Show the TPM, the IDevID key and its certificate",
 		Long: `Show the TPM manufacturer and firmware, the IDevID key (handle, type,
@@ -70,8 +70,8 @@ the NV index it came from). Exits 1 when the IDevID key or certificate cannot
 be used.`,
 		Example: `  sztp tpm info
   sztp tpm info --tpm tcp://127.0.0.1:2321 --json`,
-		Args: cli.NoArgs,
-		RunE: func(cmd *cli.Command, _ []string) error {
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.tpmConfig()
 			if err != nil {
 				return err
@@ -172,11 +172,11 @@ func printInfo(w io.Writer, info *tpm.Info) {
 	}
 }
 
-func newTPMProvisionCmd() *cli.Command {
+func newTPMProvisionCmd() *cobra.Command {
 	var f identityFlags
 	var caCert, caKey, keyType, commonName, out string
 	var fixed, force bool
-	cmd := &cli.Command{
+	cmd := &cobra.Command{
 		Use:   "provision",
 		Short: "Create and certify a lab IDevID in the TPM (labs, manufacturing tests)",
 		Long: `Create an IDevID key in the endorsement hierarchy, persist it at
@@ -187,8 +187,8 @@ Refuses when an IDevID key or certificate is already there, unless --force.
 For labs only: production IDevIDs are provisioned by the manufacturer.`,
 		Example: `  sztp tpm provision --tpm tcp://127.0.0.1:2321 --ca-cert ca.pem --ca-key ca.key \
       --serial-number DPU-SN-0042`,
-		Args: cli.NoArgs,
-		RunE: func(cmd *cli.Command, _ []string) error {
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if caCert == "" || caKey == "" || f.serialNumber == "" {
 				return usagef("provision needs --ca-cert, --ca-key and --serial-number")
 			}
@@ -247,11 +247,11 @@ For labs only: production IDevIDs are provisioned by the manufacturer.`,
 	return cmd
 }
 
-func newTPMCSRCmd() *cli.Command {
+func newTPMCSRCmd() *cobra.Command {
 	var f identityFlags
 	var newKey, force bool
 	var ldevidHandle, keyType, commonName, out string
-	cmd := &cli.Command{
+	cmd := &cobra.Command{
 		Use:   "csr",
 		Short: "Make a PKCS#10 request signed by a TPM key (IDevID or a new LDevID)",
 		Long: `Make a PKCS#10 certificate signing request whose key stays in the TPM, ready
@@ -263,8 +263,8 @@ IDevID certificate's) and CN=--common-name. The PEM request goes to stdout or
 --out.`,
 		Example: `  sztp tpm csr --tpm tcp://127.0.0.1:2321 > idevid.csr
   sztp tpm csr --new-key --ldevid-handle 0x81020002 --out ldevid.csr`,
-		Args: cli.NoArgs,
-		RunE: func(cmd *cli.Command, _ []string) error {
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.tpmConfig()
 			if err != nil {
 				return err

@@ -6,15 +6,15 @@ import (
 	"io"
 	"sort"
 
-	"github.com/sztp/sztp/internal/cli"
+	"github.com/spf13/cobra"
 	"github.com/sztp/sztp/tpm"
 )
 
-func newTPMEventlogCmd() *cli.Command {
+func newTPMEventlogCmd() *cobra.Command {
 	var f identityFlags
 	var stateDir string
 	var verify, asJSON bool
-	cmd := &cli.Command{
+	cmd := &cobra.Command{
 		Use:   "eventlog",
 		Short: "Print the measured-onboarding event log; --verify replays it against the TPM",
 		Long: `Print the event log of measured onboarding: one record per artifact the
@@ -30,8 +30,8 @@ TPM: exit 0 when they are equal, 1 when not (or when the log is from an
 earlier boot of the TPM).`,
 		Example: `  sztp tpm eventlog --verify
   sztp tpm eventlog --state-dir /var/lib/sztp --tpm tcp://127.0.0.1:2321 --verify --json`,
-		Args: cli.NoArgs,
-		RunE: func(cmd *cli.Command, _ []string) error {
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			recs, err := tpm.ReadEventLog(tpm.EventLogPath(stateDir))
 			if err != nil {
 				return exitError{exitFailure, fmt.Errorf("reading the event log: %w", err)}

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/sztp/sztp/client/conveyed"
-	"github.com/sztp/sztp/internal/cli"
 	"github.com/sztp/sztp/trust"
 )
 
@@ -49,7 +49,7 @@ type verifyOutput struct {
 	Conveyed        json.RawMessage `json:"conveyed-information,omitempty"`
 }
 
-func newVerifyCmd() *cli.Command {
+func newVerifyCmd() *cobra.Command {
 	var (
 		ciFile, ocFile, ovFile string
 		anchors                []string
@@ -59,14 +59,14 @@ func newVerifyCmd() *cli.Command {
 		assertions             []string
 		asJSON                 bool
 	)
-	cmd := &cli.Command{
+	cmd := &cobra.Command{
 		Use:   "verify --conveyed-information F [--owner-certificate F --ownership-voucher F] --voucher-trust-anchor F --serial-number S",
 		Short: "Verify artifact files offline (exit 0 valid, 1 invalid, 2 usage)",
 		Long:  verifyLong,
 		Example: `  sztp verify --conveyed-information ci.cms --owner-certificate oc.cms \
       --ownership-voucher ov.cms --voucher-trust-anchor masa.pem --serial-number SN --json`,
-		Args: cli.NoArgs,
-		RunE: func(cmd *cli.Command, _ []string) error {
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if ciFile == "" {
 				return usagef("--conveyed-information is required")
 			}

@@ -5,7 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
-	"github.com/sztp/sztp/internal/cli"
+	"github.com/spf13/cobra"
 )
 
 // version is set with -ldflags "-X main.version=..." by the Makefile.
@@ -13,12 +13,12 @@ var version = "dev"
 
 func init() { register(newVersionCmd) }
 
-func newVersionCmd() *cli.Command {
-	return &cli.Command{
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
 		Use:   "version",
 		Short: "print the version",
-		Args:  cli.NoArgs,
-		RunE: func(cmd *cli.Command, _ []string) error {
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			rev := ""
 			if bi, ok := debug.ReadBuildInfo(); ok {
 				for _, s := range bi.Settings {
