@@ -25,16 +25,20 @@ const maxKeystoreCerts = 16
 // (an end-entity-cert-cms: a certs-only CMS, base64).
 type keystore struct {
 	AsymmetricKeys struct {
-		AsymmetricKey []struct {
-			Name         string `json:"name" xml:"name"`
-			Certificates struct {
-				Certificate []struct {
-					Name     string `json:"name" xml:"name"`
-					CertData string `json:"cert-data" xml:"cert-data"`
-				} `json:"certificate" xml:"certificate"`
-			} `json:"certificates" xml:"certificates"`
-		} `json:"asymmetric-key" xml:"asymmetric-key"`
-	} `json:"asymmetric-keys" xml:"asymmetric-keys"`
+		AsymmetricKey []ksKey `json:"asymmetric-key"`
+	} `json:"asymmetric-keys"`
+}
+
+type ksKey struct {
+	Name         string `json:"name"`
+	Certificates struct {
+		Certificate []ksCert `json:"certificate"`
+	} `json:"certificates"`
+}
+
+type ksCert struct {
+	Name     string `json:"name"`
+	CertData string `json:"cert-data"`
 }
 
 // KeystoreCertificates returns the certificates of the ietf-keystore in a
@@ -102,22 +106,54 @@ func jsonKeystore(doc []byte) (*keystore, error) {
 
 func xmlKeystore(doc []byte) (*keystore, error) {
 	d := xml.NewDecoder(bytes.NewReader(doc))
+	var ks *keystore
+	// The path of elements below <keystore>; certificates are
+	// asymmetric-keys/asymmetric-key/certificates/certificate/cert-data.
+	var path []string
+	var text strings.Builder
 	for {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
-			return nil, nil
+			return ks, nil
 		}
 		if err != nil {
-			return nil, nil // not XML the agent understands: not a keystore
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok || se.Name.Local != "keystore" || se.Name.Space != NSKeystore {
-			continue
-		}
-		var ks keystore
-		if err := d.DecodeElement(&ks, &se); err != nil {
+			if ks == nil {
+				return nil, nil // not XML the agent understands: not a keystore
+			}
 			return nil, fmt.Errorf("keystore: %w", err)
 		}
-		return &ks, nil
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch {
+			case ks == nil && path == nil && t.Name.Local == "keystore" && t.Name.Space == NSKeystore:
+				ks, path = &keystore{}, []string{}
+			case path != nil:
+				path = append(path, t.Name.Local)
+				text.Reset()
+				if strings.Join(path, "/") == "asymmetric-keys/asymmetric-key" {
+					ks.AsymmetricKeys.AsymmetricKey = append(ks.AsymmetricKeys.AsymmetricKey, ksKey{})
+				}
+			}
+		case xml.CharData:
+			if path != nil {
+				text.Write(t)
+			}
+		case xml.EndElement:
+			if path == nil {
+				continue
+			}
+			if len(path) == 0 { // </keystore>
+				return ks, nil
+			}
+			keys := ks.AsymmetricKeys.AsymmetricKey
+			switch strings.Join(path, "/") {
+			case "asymmetric-keys/asymmetric-key/name":
+				keys[len(keys)-1].Name = strings.TrimSpace(text.String())
+			case "asymmetric-keys/asymmetric-key/certificates/certificate/cert-data":
+				k := &keys[len(keys)-1]
+				k.Certificates.Certificate = append(k.Certificates.Certificate, ksCert{CertData: text.String()})
+			}
+			path = path[:len(path)-1]
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 
 	"github.com/sztp/sztp/client"
@@ -370,8 +371,8 @@ func Load(stateDir string, dev *tpm.Device, log *slog.Logger) (*client.LDevID, e
 		if dev == nil {
 			return nil, fmt.Errorf("the ldevid key is in the TPM (%s) but no TPM is in use", rec.KeyHandle)
 		}
-		var h, idx uint64
-		if _, err := fmt.Sscanf(rec.KeyHandle, "0x%x", &h); err != nil {
+		h, err := strconv.ParseUint(rec.KeyHandle, 0, 32)
+		if err != nil {
 			return nil, fmt.Errorf("%s: key-handle %q: %w", FileRecord, rec.KeyHandle, err)
 		}
 		s, err := tpm.NewSigner(dev, uint32(h), log)
@@ -380,7 +381,8 @@ func Load(stateDir string, dev *tpm.Device, log *slog.Logger) (*client.LDevID, e
 		}
 		signer = s
 		if rec.CertIndex != "" {
-			if _, err := fmt.Sscanf(rec.CertIndex, "0x%x", &idx); err != nil {
+			idx, err := strconv.ParseUint(rec.CertIndex, 0, 32)
+			if err != nil {
 				return nil, fmt.Errorf("%s: cert-index %q: %w", FileRecord, rec.CertIndex, err)
 			}
 			if cert, _, err = tpm.ReadCertificate(dev, []uint32{uint32(idx)}); err != nil {
