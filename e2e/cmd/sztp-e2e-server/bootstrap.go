@@ -16,6 +16,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/client/sztptest"
 	"github.com/sztp/sztp/trust"
@@ -156,6 +157,13 @@ func serveBootstrap(ctx context.Context, log *slog.Logger, o options) error {
 		}
 		return signed(doc, in, conveyed.Verbose)
 	}})
+	if o.csr {
+		// RFC 9646: LDevID enrolment, unsigned onboarding information over
+		// the trusted connection (the 400 csr-request cannot be signed).
+		srv.SetResponse(o.serial, &sztptest.Response{CSR: &sztptest.CSRFlow{
+			CA:        &sztptest.KeyPair{Cert: p.DeviceCA.Cert, Key: p.DeviceCA.Key},
+			Algorithm: client.AlgECCP256, Onboarding: onboarding.Onboarding}})
+	}
 	log.Info("bootstrap server", "url", srv.URL, "image", imageURL, "serial", o.serial, "os-name", o.osName, "os-version", o.osVersion)
 	if err := writeReady(o.ready, srv.URL); err != nil {
 		return err
