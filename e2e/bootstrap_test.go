@@ -188,6 +188,11 @@ func TestQEMUEndToEnd(t *testing.T) {
 			t.Errorf("the console does not show %q", want)
 		}
 	}
+	// Measured onboarding: the post-configuration script replayed the
+	// agent's event log against the vTPM's PCR 14 (tpm eventlog --verify).
+	if len(linesWith(t, console, "verified: the TPM's PCR values equal the replay of")) == 0 {
+		t.Errorf("the console does not show the event log verified against the vTPM")
+	}
 	t.Logf("delivered kernel booted with marker %s: %s", marker, second)
 }
 

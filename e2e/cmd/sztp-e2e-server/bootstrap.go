@@ -38,7 +38,10 @@ func initPKI(dir string) error {
 // on the console, where the test looks for it.
 const (
 	preScript  = scriptHead + `say "pre-configuration script ran under marker $marker"` + "\n"
-	postScript = scriptHead + `say "post-configuration script ran under marker $marker"` + "\n"
+	postScript = scriptHead + `say "post-configuration script ran under marker $marker"` + "\n" + eventlogCheck
+	// eventlogCheck replays the measured-onboarding event log against the
+	// vTPM's PCR from inside the guest (issue 12, measured onboarding).
+	eventlogCheck = `for s in /bbin/sztp /bin/sztp; do if [ -x "$s" ]; then say "event log check: $($s tpm eventlog --verify --tpm /dev/tpmrm0 --state-dir /var/lib/sztp 2>&1)"; break; fi; done` + "\n"
 	scriptHead = `#!/bin/sh
 read -r cmdline < /proc/cmdline
 marker=none
