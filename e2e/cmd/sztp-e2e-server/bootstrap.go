@@ -42,7 +42,7 @@ const (
 	// eventlogCheck replays the measured-onboarding event log against the
 	// vTPM's PCR from inside the guest (issue 12, measured onboarding).
 	eventlogCheck = `for s in /bbin/sztp /bin/sztp; do if [ -x "$s" ]; then say "event log check: $($s tpm eventlog --verify --tpm /dev/tpmrm0 --state-dir /var/lib/sztp 2>&1)"; break; fi; done` + "\n"
-	scriptHead = `#!/bin/sh
+	scriptHead    = `#!/bin/sh
 read -r cmdline < /proc/cmdline
 marker=none
 for w in $cmdline; do case $w in sztp.e2e-marker=*) marker=${w#sztp.e2e-marker=};; esac; done
