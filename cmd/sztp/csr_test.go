@@ -255,3 +255,34 @@ func TestCSRSupportOnlyToTrustedServers(t *testing.T) {
 		}
 	}
 }
+
+// C100: a csr-request whose key algorithm was not offered (RSA, which a
+// software identity does not offer) is refused without a CSR, and a server
+// that keeps asking is cut off after a few rounds.
+func TestCSRRequestRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		alg      []byte
+		requests int
+		want     string
+	}{
+		{"algorithm not offered", client.AlgRSA, 1, "which was not offered"},
+		{"endless csr-requests", client.AlgECCP256, 10, "asked for a CSR 5 times"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newTestDevice(t, "CSR-0003")
+			ca, _ := sztptest.NewCA("ca", nil)
+			flow := &sztptest.CSRFlow{CA: ca, Algorithm: tc.alg, Requests: tc.requests}
+			d.server.SetResponse("CSR-0003", &sztptest.Response{CSR: flow})
+			args := append([]string{"run", "--once", "--bootstrap-url", d.server.URL, "--server-trust-anchor", d.files["ca.pem"],
+				"--state-dir", filepath.Join(d.dir, "state"), "--config", "", "--cmdline-file", "", "--os-release", ""}, d.identity()...)
+			out, errOut, code := runSztp(t, args...)
+			if code == 0 || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("exit %d, want failure with %q\n%s\n%s", code, tc.want, out, errOut)
+			}
+			if tc.requests == 1 && len(flow.CSRs()) != 0 {
+				t.Errorf("a CSR was sent for an algorithm that was not offered")
+			}
+		})
+	}
+}
