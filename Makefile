@@ -7,7 +7,7 @@ GOFLAGS_STATIC := CGO_ENABLED=0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 
-.PHONY: all build test unit deps demo bench fuzz vet fmt-check clean
+.PHONY: all build test test-arm64 unit deps demo bench fuzz vet fmt-check clean docs
 
 all: build
 
@@ -21,6 +21,11 @@ build:
 	$(GOFLAGS_STATIC) GOOS=linux GOARCH=$(OTHERARCH) $(GO) build -trimpath -ldflags='$(LDFLAGS)' -o $(dir $(BIN))sztp-linux-$(OTHERARCH) ./cmd/sztp
 	@scripts/check-size $(BIN) $(HOSTARCH)
 	@scripts/check-size $(dir $(BIN))sztp-linux-$(OTHERARCH) $(OTHERARCH)
+
+## docs: regenerate the man pages (docs/man) and Markdown reference (docs/cli)
+##   from the command tree (internal/tools/gendocs; a test fails when stale)
+docs:
+	$(GO) run ./internal/tools/gendocs -out docs
 
 ## deps: install the Debian packages the tests need (as root), or fail naming them
 deps:
@@ -43,6 +48,16 @@ test: deps fmt-check vet build
 	$(GOFLAGS_STATIC) $(GO) test -count=1 -timeout 40m ./...
 	@# the TPM reference simulator (cgo; never linked into the static agent)
 	CGO_ENABLED=1 $(GO) test -count=1 -run Simulator ./tpm/
+	@# httpx against net/http on generated messages (issue 10 item 10)
+	$(GO) test -run '^$$' -fuzz '^FuzzDifferential$$' -fuzztime 15s ./internal/httpx
+	@# the same tests built for linux/arm64, run under qemu-user (issue 15)
+	$(MAKE) test-arm64
+
+## test-arm64: every package's tests for linux/arm64 under qemu-aarch64 (binfmt).
+##   -short: tests that need root namespaces, a TPM device, dnsmasq or QEMU
+##   skip in short mode; they run on amd64 above. e2e/ boots guests instead.
+test-arm64:
+	GO=$(GO) scripts/test-arm64
 
 ## demo: a full bootstrap against the embedded server, in a temporary directory
 demo: build

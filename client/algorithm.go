@@ -157,7 +157,7 @@ func (at *attempt) input(conn *Conn) (*conveyed.GetBootstrappingDataInput, error
 // did not come from a bootstrap server.
 func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, nonce []byte, level conveyed.ReportingLevel, depth int) (*Outcome, error) {
 	a := at.a
-	res, err := a.open(art, nonce)
+	res, err := a.open(ctx, art, nonce)
 	if err != nil {
 		// C16: signed data that fails validation sets trust-state FALSE,
 		// even over a trusted connection, and is not acted on.
@@ -216,8 +216,9 @@ func artifactsOf(out *conveyed.GetBootstrappingDataOutput) trust.Artifacts {
 }
 
 // open decrypts and validates artifacts with the device's keys and anchors;
-// nonce is the one the request sent (nil for data not from a server).
-func (a *Agent) open(art trust.Artifacts, nonce []byte) (*trust.Result, error) {
+// nonce is the one the request sent (nil for data not from a server); ctx
+// bounds the key operations of decryption.
+func (a *Agent) open(ctx context.Context, art trust.Artifacts, nonce []byte) (*trust.Result, error) {
 	id := a.cfg.Identity
 	return a.cfg.Open(art, trust.Options{
 		VoucherAnchors: a.cfg.VoucherTrustAnchors,
@@ -230,6 +231,7 @@ func (a *Agent) open(art trust.Artifacts, nonce []byte) (*trust.Result, error) {
 		ClockUntrusted: a.cfg.ClockUntrusted,
 		Assertions:     a.cfg.Assertions,
 		Logger:         a.log,
+		Context:        ctx,
 	})
 }
 

@@ -54,7 +54,7 @@ func (a *Agent) Get(ctx context.Context, rawURL string) (*GetResult, error) {
 			return nil, err
 		}
 		r := &GetResult{Server: base.Host, Trusted: conn.Trusted(), Nonce: in.Nonce, Output: out}
-		r.Opened, r.OpenErr = a.open(artifactsOf(out), in.Nonce)
+		r.Opened, r.OpenErr = a.open(ctx, artifactsOf(out), in.Nonce)
 		if r.OpenErr != nil {
 			return r, nil
 		}

@@ -449,13 +449,63 @@ func (c *Conn) post(ctx context.Context, rpc string, body []byte) (int, []byte, 
 		return 0, nil, nil, fmt.Errorf("%s to %s: %w", rpc, c.base.Host, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxSize+1))
+	data, err := readBounded(resp.Body, resp.ContentLength, c.maxSize)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("%s from %s: reading response: %w", rpc, c.base.Host, err)
-	}
-	if int64(len(data)) > c.maxSize {
-		return 0, nil, nil, fmt.Errorf("%s from %s: response larger than %d bytes", rpc, c.base.Host, c.maxSize)
+		return 0, nil, nil, fmt.Errorf("%s from %s: %w", rpc, c.base.Host, err)
 	}
 	c.log.Debug("restconf", "rpc", rpc, "server", c.base.Host, "status", resp.StatusCode, "bytes", len(data))
 	return resp.StatusCode, data, resp.Header, nil
+}
+
+// readStep is the most readBounded adds to its buffer at a time.
+const readStep = 256 << 10
+
+// readBounded reads a response body of at most limit bytes. A declared
+// length (declared >= 0) over limit is refused before anything is read, and
+// one within it is read into a buffer of exactly that size; a body of
+// unknown length is read in steps of readStep, so refusing one costs about
+// limit, not the 2-3 times limit of slice doubling (issue 10 item 15).
+func readBounded(r io.Reader, declared, limit int64) ([]byte, error) {
+	if declared > limit {
+		return nil, fmt.Errorf("response of %d bytes is larger than %d bytes", declared, limit)
+	}
+	if declared >= 0 {
+		data := make([]byte, declared)
+		if _, err := io.ReadFull(r, data); err != nil {
+			return nil, fmt.Errorf("reading response: %w", err)
+		}
+		return data, nil
+	}
+	var chunks [][]byte
+	total := int64(0)
+	for {
+		n := min(readStep, limit+1-total)
+		chunk := make([]byte, n)
+		got := 0
+		var err error
+		for got < len(chunk) && err == nil {
+			var k int
+			k, err = r.Read(chunk[got:])
+			got += k
+		}
+		total += int64(got)
+		chunks = append(chunks, chunk[:got])
+		if total > limit {
+			return nil, fmt.Errorf("response larger than %d bytes", limit)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading response: %w", err)
+		}
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	data := make([]byte, 0, total)
+	for _, c := range chunks {
+		data = append(data, c...)
+	}
+	return data, nil
 }

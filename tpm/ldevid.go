@@ -23,8 +23,8 @@ const (
 )
 
 // LDevIDAlgorithms lists the LDevID key algorithms the TPM implements:
-// ECC P-256 and P-384 as its ECC curve capability says, RSA 2048 as
-// TPM2_TestParms accepts.
+// ECC P-256 and P-384 as its ECC curve capability says, RSA 2048 when its
+// algorithm capability lists RSA.
 func LDevIDAlgorithms(dev *Device) ([]KeyAlgorithm, error) {
 	rsp, err := tpm2.GetCapability{Capability: tpm2.TPMCapECCCurves, Property: 0, PropertyCount: 64}.Execute(dev)
 	if err != nil {
@@ -43,10 +43,13 @@ func LDevIDAlgorithms(dev *Device) ([]KeyAlgorithm, error) {
 			out = append(out, ECCP384)
 		}
 	}
-	_, err = tpm2.TestParms{Parameters: tpm2.TPMTPublicParms{Type: tpm2.TPMAlgRSA,
-		Parameters: tpm2.NewTPMUPublicParms(tpm2.TPMAlgRSA, &tpm2.TPMSRSAParms{Scheme: tpm2.TPMTRSAScheme{Scheme: tpm2.TPMAlgNull},
-			KeyBits: 2048, Symmetric: tpm2.TPMTSymDefObject{Algorithm: tpm2.TPMAlgNull}})}}.Execute(dev)
-	if err == nil {
+	// RSA keys: the algorithm capability lists TPM_ALG_RSA (every TPM 2.0
+	// with RSA does 2048 bits).
+	rsp, err = tpm2.GetCapability{Capability: tpm2.TPMCapAlgs, Property: uint32(tpm2.TPMAlgRSA), PropertyCount: 1}.Execute(dev)
+	if err != nil {
+		return nil, fmt.Errorf("reading tpm algorithms: %w", err)
+	}
+	if algs, err := rsp.CapabilityData.Data.Algorithms(); err == nil && len(algs.AlgProperties) > 0 && algs.AlgProperties[0].Alg == tpm2.TPMAlgRSA {
 		out = append(out, RSA2048)
 	}
 	return out, nil

@@ -95,3 +95,32 @@ func issuedNone(certs []*x509.Certificate) []*x509.Certificate {
 	}
 	return bottom
 }
+
+// VoucherAnchorAlsoIssues reports whether one of the voucher trust anchors
+// issued the device's IDevID or a certificate of its chain. A voucher anchor
+// must issue only MASA (manufacturer) voucher-signing certificates: any
+// certificate chaining to it can sign vouchers (RFC 8366 5.4), so an anchor
+// that also issues device certificates lets every device key sign vouchers
+// for every device (issue 10 item 16). The agent warns when it does.
+func VoucherAnchorAlsoIssues(anchors []*x509.Certificate, idevid *x509.Certificate, chain ...*x509.Certificate) bool {
+	if idevid == nil {
+		return false
+	}
+	for _, c := range append([]*x509.Certificate{idevid}, chain...) {
+		if c == nil {
+			continue
+		}
+		for _, a := range anchors {
+			if a == nil {
+				continue
+			}
+			if a.Equal(c) && c != idevid {
+				return true // the anchor is itself a CA of the IDevID chain
+			}
+			if bytes.Equal(c.RawIssuer, a.RawSubject) && c.CheckSignatureFrom(a) == nil {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -60,11 +60,21 @@ func readHeader(b []byte) (berHeader, error) {
 			if h.tag > 1<<22 {
 				return h, errors.New("ASN.1 tag number too large")
 			}
+			if i == 1 && b[i] == 0x80 {
+				// A leading zero septet: the base-128 form is not minimal.
+				return h, errors.New("non-minimal ASN.1 tag")
+			}
 			h.tag = h.tag<<7 | int(b[i]&0x7f)
 			i++
 			if b[i-1]&0x80 == 0 {
 				break
 			}
+		}
+		if h.tag < 0x1f {
+			// Tags below 31 have a one-octet form; encoding/asn1 (and
+			// X.690 8.1.2.3) reject the long form for them. Rewriting
+			// it to the short form would change the signed octets.
+			return h, errors.New("non-minimal ASN.1 tag")
 		}
 	}
 	if i >= len(b) {

@@ -43,6 +43,25 @@
 // though a listing on any fresh CRL of the issuer revokes. CRL distribution points and OCSP are not fetched: without a
 // stapled CRL the owner certificate is rejected.
 //
+// # Voucher trust anchors
+//
+// Any certificate that chains to Options.VoucherAnchors can sign ownership
+// vouchers. A voucher anchor must therefore issue only MASA (manufacturer)
+// voucher-signing certificates: if it also issues IDevIDs or TLS
+// certificates, every holder of such a key can sign a voucher for any
+// device. VoucherAnchorAlsoIssues finds an anchor that issued the device's
+// own IDevID chain; `sztp run` warns when it does.
+//
+// # Recipients
+//
+// Decryption considers only the recipients that may be this device's:
+// a RecipientInfo (or, for key agreement, a RecipientEncryptedKey) whose
+// identifier names another certificate than the one of the decryption key
+// (issuer and serial number, or subject key identifier) is skipped without
+// touching the key, as is one whose key type or size cannot be the device's.
+// At most MaxRecipientTries of the rest are tried (each costs a TPM RSA
+// decryption or ECDH), and Options.Context is checked before each.
+//
 // # Redirect trust anchors
 //
 // TrustAnchorPool implements digest 3's "the last certificate is the

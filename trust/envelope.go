@@ -2,21 +2,27 @@ package trust
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ecdh"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/big"
+	"slices"
+	"sort"
 	"strings"
-
-	_ "crypto/sha1" // X9.63 KDF over SHA-1, as openssl emits
 )
 
 // envelopedData is RFC 5652 EnvelopedData.
@@ -239,8 +245,13 @@ var errWrongKey = errors.New("the content does not decrypt with the recovered ke
 // plausible reports whether a decrypted plaintext can be SZTP content: a
 // DER value (ContentInfo, SignedData), or a JSON or XML document.
 func plausible(b []byte) bool {
-	b = bytes.TrimLeft(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")), " \t\r\n")
-	return len(b) > 0 && (b[0] == 0x30 || b[0] == '{' || b[0] == '<')
+	if len(b) > 0 && b[0] == 0x30 {
+		// One whole DER or BER value, nothing after it.
+		h, err := readHeader(b)
+		return err == nil && (h.length < 0 || h.hdrLen+h.length == len(b))
+	}
+	b = bytes.TrimSpace(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")))
+	return len(b) > 1 && (b[0] == '{' && b[len(b)-1] == '}' || b[0] == '<' && b[len(b)-1] == '>')
 }
 
 // gcmDecrypter checks the AES-GCM parameters and returns the function that
@@ -274,21 +285,150 @@ func gcmDecrypter(alg pkix.AlgorithmIdentifier, ct, mac, aad []byte) (func([]byt
 	}, nil
 }
 
-// openRecipients tries every recipient the device's keys can open, in
-// order, and returns the content decrypted with the first key that works.
-func openRecipients(set []byte, keyLen int, opts *Options, decrypt func([]byte) ([]byte, error)) ([]byte, error) {
-	var tried []string
-	try := func(who string, cek []byte, err error) []byte {
-		if err == nil {
-			var plain []byte
-			if plain, err = decrypt(cek); err == nil {
-				return plain
+// MaxRecipientTries bounds how many recipients of one artifact the device
+// tries its key on: each try costs an RSA decryption or an ECDH, in a TPM
+// perhaps a second or more (issue 10 item 2).
+const MaxRecipientTries = 16
+
+// maxRecipients bounds the RecipientInfos and RecipientEncryptedKeys of one
+// artifact that are read at all (reading one costs no key operation).
+const maxRecipients = 4096
+
+// maxReasonLen bounds each reason quoted in a decryption error.
+const maxReasonLen = 160
+
+// ridMatch says whether a recipient identifier names the device's key.
+type ridMatch int
+
+const (
+	ridOther   ridMatch = iota // names another certificate: skipped
+	ridUnknown                 // cannot tell (no certificate of the key is known)
+	ridDevice                  // names the device's certificate or key
+)
+
+// deviceIDs are the identifiers of one device decryption key: the issuer
+// and serial number of its certificate (when the configured certificate
+// holds that key) and its subject key identifiers.
+type deviceIDs struct {
+	cert *x509.Certificate // nil when no certificate of the key is known
+	skis [][]byte
+}
+
+// idsOf returns the identifiers of a decryption key with public key pub,
+// whose subjectPublicKey octets are spk. cert, when it holds pub, names it.
+func idsOf(cert *x509.Certificate, pub crypto.PublicKey, spk []byte) deviceIDs {
+	var ids deviceIDs
+	if cert != nil && samePublicKey(cert.PublicKey, pub) {
+		ids.cert = cert
+		if len(cert.SubjectKeyId) != 0 {
+			ids.skis = append(ids.skis, cert.SubjectKeyId)
+		}
+	}
+	// RFC 5280 4.2.1.2 method 1 and RFC 7093 methods 1 and 4: how CAs that
+	// do not choose their own derive a subject key identifier.
+	s1 := sha1.Sum(spk)
+	s256 := sha256.Sum256(spk)
+	ids.skis = append(ids.skis, s1[:], s256[:20], s256[:])
+	return ids
+}
+
+func samePublicKey(certKey, pub crypto.PublicKey) bool {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		c, ok := certKey.(*rsa.PublicKey)
+		return ok && c.Equal(k)
+	case *ecdh.PublicKey:
+		c, ok := certKey.(*ecdsa.PublicKey)
+		if !ok {
+			return false
+		}
+		e, err := c.ECDH()
+		return err == nil && e.Equal(k)
+	}
+	return false
+}
+
+// match classifies a RecipientIdentifier (KeyTransRecipientInfo) or a
+// KeyAgreeRecipientIdentifier (RecipientEncryptedKey): issuerAndSerialNumber,
+// subjectKeyIdentifier [0] or rKeyId [0] (RFC 5652 6.2.1, 6.2.2).
+func (ids deviceIDs) match(rid asn1.RawValue) ridMatch {
+	switch {
+	case rid.Class == asn1.ClassUniversal && rid.Tag == asn1.TagSequence:
+		var ias struct {
+			Issuer asn1.RawValue
+			Serial *big.Int
+		}
+		if rest, err := asn1.Unmarshal(rid.FullBytes, &ias); err != nil || len(rest) != 0 {
+			return ridOther
+		}
+		if ids.cert == nil {
+			return ridUnknown
+		}
+		if bytes.Equal(ias.Issuer.FullBytes, ids.cert.RawIssuer) && ias.Serial.Cmp(ids.cert.SerialNumber) == 0 {
+			return ridDevice
+		}
+		return ridOther
+	case rid.Class == asn1.ClassContextSpecific && rid.Tag == 0:
+		ski := rid.Bytes
+		if rid.IsCompound { // rKeyId: RecipientKeyIdentifier, SKI first
+			var first []byte
+			if _, err := asn1.Unmarshal(rid.Bytes, &first); err != nil {
+				return ridOther
+			}
+			ski = first
+		}
+		for _, s := range ids.skis {
+			if bytes.Equal(s, ski) {
+				return ridDevice
 			}
 		}
-		tried = append(tried, fmt.Sprintf("%s: %v", who, err))
-		return nil
+		if ids.cert == nil {
+			return ridUnknown // a CA may have chosen the identifier
+		}
+		return ridOther
 	}
+	return ridOther
+}
+
+// candidate is a recipient that may be the device's.
+type candidate struct {
+	match ridMatch
+	kt    *keyTransRecipientInfo
+	ka    *keyAgreeRecipientInfo // RecipientEncryptedKeys: only those kept
+}
+
+// openRecipients tries the device's key on the recipients that may be its
+// own, those that name it first, at most MaxRecipientTries of them, and
+// returns the content decrypted with the first key that works. Recipients
+// that name another certificate are skipped without a key operation: besides
+// the cost, a wrong recipient's random key (PKCS#1 v1.5) makes a plausible
+// plaintext once in many thousand tries, which then fails to parse.
+func openRecipients(set []byte, keyLen int, opts *Options, decrypt func([]byte) ([]byte, error)) ([]byte, error) {
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var rsaIDs, ecIDs deviceIDs
+	var rsaSize int
+	if opts.Decrypter != nil {
+		if pub, ok := opts.Decrypter.Public().(*rsa.PublicKey); ok {
+			rsaIDs = idsOf(opts.IDevID, pub, x509.MarshalPKCS1PublicKey(pub))
+			rsaSize = pub.Size()
+		}
+	}
+	if opts.ECDH != nil {
+		pub := opts.ECDH.Public()
+		ecIDs = idsOf(opts.IDevID, pub, pub.Bytes())
+	}
+	var (
+		cands         []candidate
+		seen, skipped int
+		unsupported   []string
+	)
 	for len(set) > 0 {
+		if seen++; seen > maxRecipients {
+			return nil, fmt.Errorf("more than %d recipients", maxRecipients)
+		}
 		var ri asn1.RawValue
 		rest, err := asn1.Unmarshal(set, &ri)
 		if err != nil {
@@ -297,39 +437,112 @@ func openRecipients(set []byte, keyLen int, opts *Options, decrypt func([]byte) 
 		set = rest
 		switch {
 		case ri.Class == asn1.ClassUniversal && ri.Tag == asn1.TagSequence:
-			var kt keyTransRecipientInfo
-			if _, err := asn1.Unmarshal(ri.FullBytes, &kt); err != nil {
+			kt := new(keyTransRecipientInfo)
+			if _, err := asn1.Unmarshal(ri.FullBytes, kt); err != nil {
 				return nil, fmt.Errorf("KeyTransRecipientInfo: %w", err)
 			}
-			if opts.Decrypter == nil {
-				tried = append(tried, "key transport to "+describeSID(kt.RID)+" (no RSA decryption key)")
+			if rsaSize == 0 {
+				unsupported = appendOnce(unsupported, "key transport (no RSA decryption key)")
 				continue
 			}
-			cek, err := keyTransport(kt, keyLen, opts.Decrypter)
-			if plain := try("key transport to "+describeSID(kt.RID), cek, err); plain != nil {
-				return plain, nil
+			m := rsaIDs.match(kt.RID)
+			if m == ridOther || len(kt.EncryptedKey) != rsaSize {
+				skipped++
+				continue
 			}
+			cands = append(cands, candidate{match: m, kt: kt})
 		case ri.Class == asn1.ClassContextSpecific && ri.Tag == 1:
-			var ka keyAgreeRecipientInfo
-			if _, err := asn1.Unmarshal(append([]byte{0x30}, ri.FullBytes[1:]...), &ka); err != nil {
+			ka := new(keyAgreeRecipientInfo)
+			if _, err := asn1.Unmarshal(append([]byte{0x30}, ri.FullBytes[1:]...), ka); err != nil {
 				return nil, fmt.Errorf("KeyAgreeRecipientInfo: %w", err)
 			}
+			if seen += len(ka.RecipientEncryptedKeys); seen > maxRecipients {
+				return nil, fmt.Errorf("more than %d recipients", maxRecipients)
+			}
 			if opts.ECDH == nil {
-				tried = append(tried, "key agreement (no ECDH key)")
+				unsupported = appendOnce(unsupported, "key agreement (no ECDH key)")
 				continue
 			}
-			cek, err := keyAgreement(ka, keyLen, opts.ECDH)
-			if plain := try("key agreement", cek, err); plain != nil {
-				return plain, nil
+			best, keep := ridOther, ka.RecipientEncryptedKeys[:0:0]
+			for _, rek := range ka.RecipientEncryptedKeys {
+				m := ecIDs.match(rek.RID)
+				if m == ridOther {
+					skipped++
+					continue
+				}
+				best = max(best, m)
+				keep = append(keep, rek)
 			}
+			if len(keep) == 0 {
+				continue
+			}
+			ka.RecipientEncryptedKeys = keep
+			cands = append(cands, candidate{match: best, ka: ka})
 		default:
-			tried = append(tried, fmt.Sprintf("unsupported RecipientInfo [%d]", ri.Tag))
+			unsupported = appendOnce(unsupported, fmt.Sprintf("unsupported RecipientInfo [%d]", ri.Tag))
 		}
 	}
-	if len(tried) == 0 {
+	if seen == 0 {
 		return nil, errors.New("no RecipientInfo")
 	}
-	return nil, fmt.Errorf("not encrypted to this device's key, or the content was altered (%s)", strings.Join(tried, "; "))
+	// Recipients that name the device first, then those that may be it.
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].match > cands[j].match })
+	var reasons []string
+	tries := 0
+	for _, c := range cands {
+		if tries == MaxRecipientTries {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("decryption stopped: %w", err)
+		}
+		tries++
+		var (
+			cek []byte
+			who string
+			err error
+		)
+		if c.kt != nil {
+			who = "key transport to " + describeSID(c.kt.RID)
+			cek, err = keyTransport(*c.kt, keyLen, opts.Decrypter)
+		} else {
+			who = "key agreement"
+			cek, err = keyAgreement(*c.ka, keyLen, opts.ECDH)
+		}
+		if err == nil {
+			var plain []byte
+			if plain, err = decrypt(cek); err == nil {
+				return plain, nil
+			}
+		}
+		reasons = appendOnce(reasons, truncate(fmt.Sprintf("%s: %v", who, err), maxReasonLen))
+	}
+	msg := fmt.Sprintf("not encrypted to this device's key, or the content was altered: %d recipients, %d skipped as another's, %d tried", seen, skipped, tries)
+	if tries < len(cands) {
+		msg += fmt.Sprintf(", %d more not tried (at most %d are tried)", len(cands)-tries, MaxRecipientTries)
+	}
+	if why := append(reasons, unsupported...); len(why) > 0 {
+		if len(why) > 3 {
+			why = append(why[:3:3], "...")
+		}
+		msg += " (" + strings.Join(why, "; ") + ")"
+	}
+	return nil, errors.New(msg)
+}
+
+// appendOnce appends s unless list already holds it.
+func appendOnce(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 func keyTransport(kt keyTransRecipientInfo, keyLen int, d crypto.Decrypter) ([]byte, error) {

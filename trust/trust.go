@@ -1,6 +1,7 @@
 package trust
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdh"
 	"crypto/x509"
@@ -62,6 +63,9 @@ type Options struct {
 	// CRL freshness checks (RFC 8572 9.1), and says so in the log and the
 	// Result. See ClockTrustworthy for how a device decides.
 	ClockUntrusted bool
+	// Context bounds decryption (nil: none): it is checked before every
+	// key operation, which may be a slow TPM command.
+	Context context.Context
 	// Assertions accepted; nil means verified, logged and proximity.
 	Assertions []string
 	Logger     *slog.Logger

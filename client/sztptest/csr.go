@@ -9,6 +9,15 @@ import (
 	"sync"
 	"time"
 
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/internal/httpx"
 	"github.com/sztp/sztp/trust"
@@ -62,14 +71,12 @@ func KeystoreJSON(keyName string, cert *x509.Certificate) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	type entry struct {
-		Name     string `json:"name"`
-		CertData string `json:"cert-data"`
+	name, err := json.Marshal(keyName)
+	if err != nil {
+		return nil, err
 	}
-	doc := map[string]any{"ietf-keystore:keystore": map[string]any{"asymmetric-keys": map[string]any{"asymmetric-key": []any{
-		map[string]any{"name": keyName, "certificates": map[string]any{"certificate": []entry{{Name: keyName + "-cert", CertData: base64.StdEncoding.EncodeToString(cms)}}}},
-	}}}}
-	return json.MarshalIndent(doc, "", "  ")
+	return []byte(`{"ietf-keystore:keystore":{"asymmetric-keys":{"asymmetric-key":[{"name":` + string(name) +
+		`,"certificates":{"certificate":[{"name":"ldevid-cert","cert-data":"` + base64.StdEncoding.EncodeToString(cms) + `"}]}}]}}}`), nil
 }
 
 // csr handles get-bootstrapping-data for a CSRFlow.
@@ -134,16 +141,36 @@ func (s *Server) csr(w httpx.ResponseWriter, enc conveyed.Encoding, f *CSRFlow, 
 }
 
 // issue checks the CSR's signature and certifies its key (or another key
-// with WrongKey) for TLS client authentication, with the CSR's subject.
+// with WrongKey) for TLS client authentication, with the CSR's subject. The
+// CSR is read with encoding/asn1 (RFC 2986: the request info, then an
+// ECDSA or RSA PKCS#1 signature over it), which keeps crypto/x509's CSR
+// parser out of the agent binary that embeds this server for the demo.
 func (f *CSRFlow) issue(der []byte) (*x509.Certificate, error) {
-	req, err := x509.ParseCertificateRequest(der)
-	if err != nil {
-		return nil, fmt.Errorf("p10-csr: %w", err)
+	var req struct {
+		Info asn1.RawValue
+		Alg  pkix.AlgorithmIdentifier
+		Sig  asn1.BitString
 	}
-	if err := req.CheckSignature(); err != nil {
+	if rest, err := asn1.Unmarshal(der, &req); err != nil || len(rest) > 0 {
+		return nil, fmt.Errorf("p10-csr: not a CertificationRequest")
+	}
+	var info struct {
+		Version int
+		Subject asn1.RawValue
+		SPKI    asn1.RawValue
+		Attrs   asn1.RawValue `asn1:"optional,tag:0"`
+	}
+	if _, err := asn1.Unmarshal(req.Info.FullBytes, &info); err != nil {
+		return nil, fmt.Errorf("p10-csr: request info: %w", err)
+	}
+	pub, err := x509.ParsePKIXPublicKey(info.SPKI.FullBytes)
+	if err != nil {
+		return nil, fmt.Errorf("p10-csr: public key: %w", err)
+	}
+	if err := checkCSRSignature(pub, req.Alg.Algorithm, req.Info.FullBytes, req.Sig.Bytes); err != nil {
 		return nil, fmt.Errorf("p10-csr signature: %w", err)
 	}
-	pub := req.PublicKey
+	rawSubject := info.Subject.FullBytes
 	if f.WrongKey {
 		k, err := newKey()
 		if err != nil {
@@ -152,7 +179,7 @@ func (f *CSRFlow) issue(der []byte) (*x509.Certificate, error) {
 		pub = k.Public()
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: serialNo(), RawSubject: req.RawSubject,
+		SerialNumber: serialNo(), RawSubject: rawSubject,
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
@@ -168,4 +195,36 @@ func (f *CSRFlow) issue(der []byte) (*x509.Certificate, error) {
 	f.issued = append(f.issued, cert)
 	f.mu.Unlock()
 	return cert, nil
+}
+
+// checkCSRSignature verifies an ECDSA-SHA256/384 or RSA PKCS#1 SHA-256
+// signature over the request info.
+func checkCSRSignature(pub any, alg asn1.ObjectIdentifier, tbs, sig []byte) error {
+	var h crypto.Hash
+	switch {
+	case alg.Equal(asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}), alg.Equal(asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}):
+		h = crypto.SHA256
+	case alg.Equal(asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}):
+		h = crypto.SHA384
+	default:
+		return fmt.Errorf("unsupported signature algorithm %v", alg)
+	}
+	var digest []byte
+	if h == crypto.SHA384 {
+		d := sha512.Sum384(tbs)
+		digest = d[:]
+	} else {
+		d := sha256.Sum256(tbs)
+		digest = d[:]
+	}
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		if !ecdsa.VerifyASN1(k, digest, sig) {
+			return errors.New("ECDSA signature does not verify")
+		}
+		return nil
+	case *rsa.PublicKey:
+		return rsa.VerifyPKCS1v15(k, h, digest, sig)
+	}
+	return fmt.Errorf("unsupported key %T", pub)
 }

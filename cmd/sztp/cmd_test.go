@@ -59,7 +59,7 @@ func sztpProcess(t *testing.T, tmp string, args ...string) *exec.Cmd {
 // The help of the commands an operator runs says what they do, their exit
 // status and examples.
 func TestHelpAnswersTheOperatorsQuestions(t *testing.T) {
-	for _, c := range []string{"run", "get", "status", "demo", "dhcp"} {
+	for _, c := range []string{"run", "get", "status", "demo", "dhcp", "dns"} {
 		out, _, code := runSztp(t, c, "--help")
 		if code != 0 {
 			t.Errorf("%s --help: exit %d", c, code)
@@ -102,7 +102,7 @@ func TestCommandLineExitCodes(t *testing.T) {
 		{args: []string{"help", "tpm", "csr"}, code: exitOK, wantOut: "sztp tpm csr"},
 		{args: []string{"version"}, code: exitOK, wantOut: "sztp "},
 		{args: []string{"bogus"}, code: exitUsage, wantErrs: `unknown command "bogus" for "sztp"`},
-		{args: []string{"rn"}, code: exitUsage, wantErrs: "Did you mean this?\n\trun"},
+		{args: []string{"runn"}, code: exitUsage, wantErrs: "Did you mean this?\n\trun"}, // ("rn" also suggests dns)
 		{args: []string{"tpm", "bogus"}, code: exitUsage, wantErrs: `unknown command "bogus" for "sztp tpm"`},
 		{args: []string{"tpm", "inf"}, code: exitUsage, wantErrs: "info"},
 		{args: []string{"help", "bogus"}, code: exitUsage, wantErrs: "unknown help topic"},

@@ -5,74 +5,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
-	"time"
+
+	"github.com/sztp/sztp/internal/settings"
 )
-
-func TestParseConfigFile(t *testing.T) {
-	for _, tc := range []struct {
-		name, in string
-		want     settings
-		err      string
-	}{
-		{"scalars", "bootstrap-url: https://a.example\nonce: true\n", settings{"bootstrap-url": {"https://a.example"}, "once": {"true"}}, ""},
-		{"comments and blanks", "# device config\n\nstate-dir: /var/lib/sztp # trailing\n", settings{"state-dir": {"/var/lib/sztp"}}, ""},
-		{"hash inside value", "os-name: os#1\n", settings{"os-name": {"os#1"}}, ""},
-		{"quoted", "os-name: \"My OS # 1\"\nos-version: 'it''s 2'\n", settings{"os-name": {"My OS # 1"}, "os-version": {"it's 2"}}, ""},
-		{"flow list", "bootstrap-url: [https://a, \"https://b:8443\"]\n", settings{"bootstrap-url": {"https://a", "https://b:8443"}}, ""},
-		{"empty flow list", "bootstrap-url: []\n", settings{"bootstrap-url": {}}, ""},
-		{"block list", "server-trust-anchor:\n  - /etc/sztp/a.pem\n  - \"/etc/sztp/b.pem\"\nonce: false\n", settings{"server-trust-anchor": {"/etc/sztp/a.pem", "/etc/sztp/b.pem"}, "once": {"false"}}, ""},
-		{"crlf", "once: true\r\n", settings{"once": {"true"}}, ""},
-		{"exec hook with colon", "image-hook: exec:/usr/lib/vendor/install\n", settings{"image-hook": {"exec:/usr/lib/vendor/install"}}, ""},
-		{"duplicate", "once: true\nonce: false\n", nil, "line 2: key \"once\" given twice"},
-		{"no colon", "once\n", nil, "line 1: want \"key: value\""},
-		{"nested map", "tpm:\n  path: /dev/tpm0\n", nil, "line 2: unexpected indentation"},
-		{"indented key", "  once: true\n", nil, "line 1: unexpected indentation"},
-		{"tab", "\tonce: true\n", nil, "line 1: tabs"},
-		{"bad key", "Bootstrap_URL: x\n", nil, "line 1: bad key"},
-		{"anchor", "once: &a true\n", nil, "unsupported YAML syntax"},
-		{"unterminated list", "bootstrap-url: [a, b\n", nil, "unterminated list"},
-		{"bad quote", "os-name: \"abc\n", nil, "bad double-quoted string"},
-		{"empty item", "bootstrap-url: [a,,b]\n", nil, "empty list item"},
-		{"stray list item", "- a\n", nil, "line 1: list item outside a list"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseConfigFile([]byte(tc.in))
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want one containing %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("got %#v\nwant %#v", got, tc.want)
-			}
-		})
-	}
-}
-
-func TestParseCmdline(t *testing.T) {
-	in := `BOOT_IMAGE=/vmlinuz root=/dev/sda1 quiet sztp.url=https://a,https://b:8443 sztp.url=https://c ` +
-		`sztp.disable sztp.tpm=tcp://127.0.0.1:2321 "sztp.os-name=Vendor OS" sztp.= sztpx.y=1 sztp.state-dir=/run/sztp` + "\n"
-	want := settings{
-		"bootstrap-url": {"https://a", "https://b:8443", "https://c"},
-		"disable":       {"true"},
-		"tpm":           {"tcp://127.0.0.1:2321"},
-		"os-name":       {"Vendor OS"},
-		"state-dir":     {"/run/sztp"},
-	}
-	if got := parseCmdline(in); !reflect.DeepEqual(got, want) {
-		t.Errorf("got %#v\nwant %#v", got, want)
-	}
-}
 
 // Precedence: flags > kernel command line > config file.
 func TestSettingsPrecedence(t *testing.T) {
@@ -85,11 +26,11 @@ func TestSettingsPrecedence(t *testing.T) {
 	if err := cmd.ParseFlags([]string{"--config", cfgFile, "--cmdline-file", cmdline, "--hw-model", "flag-model"}); err != nil {
 		t.Fatal(err)
 	}
-	l, err := loadLayers(cmd, flagNames(cmd))
+	l, err := loadLayers(cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.apply(cmd.Flags()); err != nil {
+	if err := l.Apply(cmd.Flags()); err != nil {
 		t.Fatal(err)
 	}
 	get := func(name string) string { return cmd.Flags().Lookup(name).Value.String() }
@@ -115,7 +56,7 @@ func TestConfigFileErrors(t *testing.T) {
 	}{
 		{[]string{"run", "--once", "--config", filepath.Join(dir, "missing.yaml"), "--cmdline-file", ""}, "no such file"},
 		{[]string{"run", "--once", "--config", bad, "--cmdline-file", ""}, `unknown key "no-such-flag"`},
-		{[]string{"run", "--once", "--dhcp=false", "--config", "", "--cmdline-file", ""}, "no bootstrap server"},
+		{[]string{"run", "--once", "--dhcp=false", "--dns=false", "--config", "", "--cmdline-file", ""}, "no bootstrap server"},
 	} {
 		_, errOut, code := runSztp(t, tc.args...)
 		if code != exitUsage || !strings.Contains(errOut, tc.want) {
@@ -179,39 +120,6 @@ func TestEnableDisableStatus(t *testing.T) {
 	}
 }
 
-func FuzzParseConfigFile(f *testing.F) {
-	for _, s := range []string{"once: true\n", "a: [x, 'y', \"z\"]\n", "k:\n  - a\n  - b\n", "# c\nk: 'it''s'\n", "k: \"\\u00e9\"\n"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := parseConfigFile(data)
-		if err != nil {
-			return
-		}
-		for k := range s {
-			if !validKey(k) {
-				t.Errorf("accepted bad key %q", k)
-			}
-		}
-	})
-}
-
-func FuzzParseCmdline(f *testing.F) {
-	f.Add("root=/dev/sda sztp.url=https://a,https://b sztp.disable \"sztp.os-name=A B\"")
-	f.Fuzz(func(t *testing.T, s string) {
-		for k, vs := range parseCmdline(s) {
-			if k == "" || strings.ContainsAny(k, " \t\n") {
-				t.Errorf("bad key %q", k)
-			}
-			for _, v := range vs {
-				if isListFlag(k) && (v == "" || strings.Contains(v, ",")) {
-					t.Errorf("list value %q of %s not split", v, k)
-				}
-			}
-		}
-	})
-}
-
 func TestConfigLogLevel(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.yaml")
@@ -246,29 +154,35 @@ func TestClockFlag(t *testing.T) {
 	}
 }
 
-// C6: lease files and DHCP come before the configured servers; DHCP runs
-// by default only when nothing else is configured.
+// C6: lease files and DHCP come before DNS, which comes before the
+// configured servers; DHCP and DNS run by default only when nothing else is
+// configured (DNS also when a DNS domain or server is given).
 func TestSourcesOrder(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	for _, tc := range []struct {
-		f       runFlags
-		dhcpSet bool
-		want    []string
+		f    runFlags
+		set  []string // flags given
+		want []string
 	}{
-		{runFlags{}, false, []string{"dhcp"}},
-		{runFlags{urls: []string{"https://a"}}, false, []string{"bootstrap-url"}},
-		{runFlags{urls: []string{"https://a"}, dhcp: true}, true, []string{"dhcp", "bootstrap-url"}},
-		{runFlags{leaseFiles: []string{"auto"}}, false, []string{"lease-file"}},
-		{runFlags{leaseFiles: []string{"x"}, urls: []string{"https://a"}, dhcp: true}, true, []string{"lease-file", "dhcp", "bootstrap-url"}},
-		{runFlags{}, true, nil}, // --dhcp=false and nothing else: usage error
+		{runFlags{}, nil, []string{"dhcp", "dns"}},
+		{runFlags{urls: []string{"https://a"}}, nil, []string{"bootstrap-url"}},
+		{runFlags{urls: []string{"https://a"}, dhcp: true}, []string{"dhcp"}, []string{"dhcp", "bootstrap-url"}},
+		{runFlags{leaseFiles: []string{"auto"}}, nil, []string{"lease-file", "dns"}},
+		{runFlags{leaseFiles: []string{"x"}, urls: []string{"https://a"}, dhcp: true}, []string{"dhcp"}, []string{"lease-file", "dhcp", "bootstrap-url"}},
+		{runFlags{urls: []string{"https://a"}, dnsOpts: dnsFlags{domains: []string{"example.test"}}}, nil, []string{"dns", "bootstrap-url"}},
+		{runFlags{urls: []string{"https://a"}, dnsOpts: dnsFlags{dns: true}}, []string{"dns"}, []string{"dns", "bootstrap-url"}},
+		{runFlags{dnsOpts: dnsFlags{servers: []string{"127.0.0.1"}}}, []string{"dhcp", "dns"}, nil}, // --dns=false wins
+		{runFlags{}, []string{"dhcp"}, []string{"dns"}},
+		{runFlags{}, []string{"dhcp", "dns"}, nil}, // --dhcp=false --dns=false and nothing else: usage error
 	} {
-		srcs, err := tc.f.sources(tc.dhcpSet, log)
+		changed := func(name string) bool { return slices.Contains(tc.set, name) }
+		srcs, err := tc.f.sources(changed, log)
 		var names []string
 		for _, s := range srcs {
 			names = append(names, s.Name())
 		}
 		if !slices.Equal(names, tc.want) || (tc.want == nil) != (err != nil) {
-			t.Errorf("%+v dhcpSet=%v: sources %v err %v, want %v", tc.f, tc.dhcpSet, names, err, tc.want)
+			t.Errorf("%+v set=%v: sources %v err %v, want %v", tc.f, tc.set, names, err, tc.want)
 		}
 	}
 }
@@ -285,13 +199,13 @@ func TestListFlagsAreTheRepeatableFlags(t *testing.T) {
 		})
 	}
 	for name := range slices {
-		if !isListFlag(name) {
+		if !settings.ListKeys[name] {
 			t.Errorf("repeatable flag --%s is not split at commas on the kernel command line", name)
 		}
 	}
-	for name := range listFlags {
+	for name := range settings.ListKeys {
 		if !slices[name] {
-			t.Errorf("listFlags names %q, which is no repeatable flag", name)
+			t.Errorf("settings.ListKeys names %q, which is no repeatable flag", name)
 		}
 	}
 }

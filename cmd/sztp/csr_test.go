@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -285,4 +286,9 @@ func TestCSRRequestRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+func publicKeysEqual(a, b any) bool {
+	e, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && e.Equal(b)
 }

@@ -160,12 +160,12 @@ func runDemo(cmd *cobra.Command, o demoOptions) error {
 	if err := f.validate(); err != nil {
 		return err
 	}
-	f.id.idevidCert = d.files["device.pem"]
-	f.id.idevidKey = d.files["device.key"]
-	f.id.serverTrustAnchors = []string{d.files["ca.pem"]}
-	f.id.voucherTrustAnchors = []string{d.files["voucher-ca.pem"]}
+	f.id.IDevIDCert = d.files["device.pem"]
+	f.id.IDevIDKey = d.files["device.key"]
+	f.id.ServerTrustAnchors = []string{d.files["ca.pem"]}
+	f.id.VoucherTrustAnchors = []string{d.files["voucher-ca.pem"]}
 	if encrypt {
-		f.id.decryptionKey = d.files["device.key"]
+		f.id.DecryptionKey = d.files["device.key"]
 	}
 	fmt.Fprintf(w, "device %s runs DemoOS 1.0; bootstrap server %s\n", demoSerial, d.redirect.URL)
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/sztp/sztp/internal/identity"
+	"github.com/sztp/sztp/internal/settings"
 	"github.com/sztp/sztp/internal/state"
 )
 
@@ -17,7 +19,7 @@ func newEnableCmd() *cobra.Command {
 func newFlagCmd(name string, on bool, short string) *cobra.Command {
 	var stateDir, cfgFile, cmdline string
 	var factoryReset bool
-	var idf identityFlags
+	var idf identity.Flags
 	var ld ldevidFlags
 	cmd := &cobra.Command{
 		Use:   name,
@@ -46,10 +48,10 @@ func newFlagCmd(name string, on bool, short string) *cobra.Command {
 		},
 	}
 	addStateDir(cmd.Flags(), &stateDir)
-	addConfigFlags(cmd.Flags(), &cfgFile, &cmdline)
+	settings.AddFlags(cmd.Flags(), &cfgFile, &cmdline)
 	if on {
 		cmd.Flags().BoolVar(&factoryReset, "factory-reset", false, "also erase the LDevID (key, NV certificate, state), as 'sztp tpm clear-ldevid' does (RFC 9646 4.1.6)")
-		idf.addIdentity(cmd.Flags())
+		idf.AddIdentity(cmd.Flags())
 		addLDevIDFlags(cmd.Flags(), &ld, false)
 	}
 	return cmd

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/client/conveyed"
+	"github.com/sztp/sztp/internal/settings"
 )
 
 func init() { register(newGetCmd) }
@@ -98,15 +99,15 @@ func newGetCmd() *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringVar(&url, "url", "", "bootstrap server URI")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
-	f.id.addIdentity(fs)
-	f.id.addTrust(fs)
+	f.id.AddIdentity(fs)
+	f.id.AddTrust(fs)
 	fs.StringVar(&f.encoding, "encoding", "json", "RESTCONF encoding: json or xml")
 	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the HTTP Basic password (sent only to an authenticated server)")
 	fs.StringVar(&f.clock, "clock", "auto", "trusted, untrusted or auto (see sztp run --help)")
 	fs.StringVar(&f.hwModel, "hw-model", "", "hardware model sent to a trusted server")
 	fs.StringVar(&f.osName, "os-name", "", "OS name sent to a trusted server")
 	fs.StringVar(&f.osVersion, "os-version", "", "OS version sent to a trusted server")
-	addConfigFlags(fs, &f.configFile, &f.cmdlineFile)
+	settings.AddFlags(fs, &f.configFile, &f.cmdlineFile)
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/client/enroll"
+	"github.com/sztp/sztp/internal/identity"
 	"github.com/sztp/sztp/tpm"
 )
 
@@ -30,11 +31,11 @@ func addLDevIDFlags(fs *pflag.FlagSet, f *ldevidFlags, withIdentity bool) {
 }
 
 func (f *ldevidFlags) handles() (uint32, uint32, error) {
-	h, err := parseHandle("ldevid-handle", f.handle)
+	h, err := identity.ParseHandle("ldevid-handle", f.handle)
 	if err != nil {
 		return 0, 0, err
 	}
-	idx, err := parseHandle("ldevid-cert-index", f.certIndex)
+	idx, err := identity.ParseHandle("ldevid-cert-index", f.certIndex)
 	return h, idx, err
 }
 
@@ -61,7 +62,7 @@ func (f *runFlags) ldevidEnv() []string {
 		return nil
 	}
 	env := []string{"SZTP_LDEVID_CSR=" + filepath.Join(f.stateDir, enroll.FileCSR)}
-	if f.id.idevidKey == "" {
+	if f.id.IDevIDKey == "" {
 		return append(env, "SZTP_LDEVID_KEY_HANDLE="+f.ld.handle)
 	}
 	return append(env, "SZTP_LDEVID_KEY="+filepath.Join(f.stateDir, enroll.FileKey))
@@ -82,7 +83,7 @@ func (f *runFlags) setupLDevID(cfg *client.Config, log *slog.Logger) error {
 		return err
 	}
 	e, err := enroll.New(enroll.Options{IDevID: id.Certificate, IDevIDSigner: id.Signer, StateDir: f.stateDir,
-		Device: f.id.device, Handle: h, CertIndex: idx, Logger: log})
+		Device: f.id.Device, Handle: h, CertIndex: idx, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -90,7 +91,7 @@ func (f *runFlags) setupLDevID(cfg *client.Config, log *slog.Logger) error {
 	if f.ld.identity == "idevid" {
 		return nil
 	}
-	l, err := enroll.Load(f.stateDir, f.id.device, log)
+	l, err := enroll.Load(f.stateDir, f.id.Device, log)
 	switch {
 	case err == nil:
 		id.LDevID = l
@@ -108,14 +109,14 @@ func (f *runFlags) setupLDevID(cfg *client.Config, log *slog.Logger) error {
 
 // clearLDevID removes the LDevID: state files, and with a TPM its key and
 // NV certificate (C103).
-func clearLDevID(f *identityFlags, ld *ldevidFlags, stateDir string, log *slog.Logger) error {
+func clearLDevID(f *identity.Flags, ld *ldevidFlags, stateDir string, log *slog.Logger) error {
 	h, idx, err := ld.handles()
 	if err != nil {
 		return err
 	}
 	rec, _ := enroll.ReadRecord(stateDir)
-	if f.idevidKey == "" {
-		cfg, err := f.tpmConfig()
+	if f.IDevIDKey == "" {
+		cfg, err := f.TPMConfig()
 		if err != nil {
 			return err
 		}
@@ -136,7 +137,7 @@ func clearLDevID(f *identityFlags, ld *ldevidFlags, stateDir string, log *slog.L
 }
 
 func newTPMClearLDevIDCmd() *cobra.Command {
-	var f identityFlags
+	var f identity.Flags
 	var ld ldevidFlags
 	var stateDir string
 	cmd := &cobra.Command{
@@ -159,7 +160,7 @@ only the state directory is cleared.`,
 			return nil
 		},
 	}
-	f.addIdentity(cmd.Flags())
+	f.AddIdentity(cmd.Flags())
 	addLDevIDFlags(cmd.Flags(), &ld, false)
 	addStateDir(cmd.Flags(), &stateDir)
 	return cmd

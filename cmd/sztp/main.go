@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sztp/sztp/internal/usage"
 )
 
 // Exit codes, documented in `sztp --help` and the README.
@@ -21,13 +23,11 @@ const (
 	exitUsage   = 2 // bad flags or arguments
 )
 
-// usageError marks an error as the caller's fault (exit 2).
-type usageError struct{ err error }
+// usageError marks an error as the caller's fault (exit 2); internal/settings
+// and internal/identity return the same type.
+type usageError = usage.Error
 
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+func usagef(format string, a ...any) error { return usage.Errorf(format, a...) }
 
 // exitError carries an exit code with an already-printed outcome.
 type exitError struct {
@@ -66,13 +66,13 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().Var(&levelFlag{"info"}, "log-level", "log level: debug, info, warn, error")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{Err: err} })
 	for _, f := range commands {
 		root.AddCommand(f())
 	}
 	root.SetHelpCommand(newHelpCmd())
 	root.InitDefaultHelpCmd()
-	root.InitDefaultCompletionCmd()
+	root.CompletionOptions.DisableDefaultCmd = true // completion.go has ours
 	usageErrors(root)
 	return root
 }
@@ -85,7 +85,7 @@ func usageErrors(c *cobra.Command) {
 	if args := c.Args; args != nil {
 		c.Args = func(cmd *cobra.Command, a []string) error {
 			if err := args(cmd, a); err != nil {
-				return usageError{err}
+				return usageError{Err: err}
 			}
 			return nil
 		}
@@ -114,7 +114,7 @@ func unknownCommand(c *cobra.Command, name string) error {
 	if s := c.SuggestionsFor(name); len(s) > 0 {
 		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
 	}
-	return usageError{errors.New(msg)}
+	return usageError{Err: errors.New(msg)}
 }
 
 // newHelpCmd is `sztp help [command]`; an unknown topic is a usage error
@@ -140,7 +140,7 @@ func newHelpCmd() *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			cmd, rest, err := c.Root().Find(args)
 			if err != nil || len(rest) > 0 {
-				return usageError{fmt.Errorf("unknown help topic %q", strings.Join(args, " "))}
+				return usageError{Err: fmt.Errorf("unknown help topic %q", strings.Join(args, " "))}
 			}
 			return cmd.Help()
 		},
@@ -174,13 +174,12 @@ func run(args []string) int {
 // exitCode maps a command's error to the documented exit code.
 func exitCode(err error) int {
 	var ee exitError
-	var ue usageError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &ue):
+	case usage.Is(err):
 		return exitUsage
 	}
 	return exitFailure

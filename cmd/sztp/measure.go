@@ -37,7 +37,7 @@ func (f *runFlags) measurer(log *slog.Logger) (client.Measurer, error) {
 		return nil, err
 	}
 	switch {
-	case f.id.device == nil:
+	case f.id.Device == nil:
 		log.Info("measured onboarding skipped: the identity is in files, there is no TPM to extend", "measure-pcr", pcr)
 		return nil, nil
 	case f.stateDir == "":
@@ -45,5 +45,5 @@ func (f *runFlags) measurer(log *slog.Logger) (client.Measurer, error) {
 		return nil, nil
 	}
 	log.Info("measured onboarding", "pcr", pcr, "event-log", tpm.EventLogPath(f.stateDir))
-	return &tpm.Measurer{Dev: f.id.device, PCR: pcr, Path: tpm.EventLogPath(f.stateDir), Logger: log}, nil
+	return &tpm.Measurer{Dev: f.id.Device, PCR: pcr, Path: tpm.EventLogPath(f.stateDir), Logger: log}, nil
 }

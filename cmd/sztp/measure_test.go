@@ -12,6 +12,7 @@ import (
 
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/client/sztptest"
+	"github.com/sztp/sztp/internal/identity"
 	"github.com/sztp/sztp/tpm"
 	"github.com/sztp/sztp/tpm/swtpmtest"
 )
@@ -76,7 +77,7 @@ func TestMeasuredOnboardingPCRMatchesEventLog(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
-	if _, err := os.Stat(filepath.Join(stateDir, saltPinName)); err != nil {
+	if _, err := os.Stat(filepath.Join(stateDir, identity.SaltPinName)); err != nil {
 		t.Errorf("the TPM salt key was not pinned on first use: %v", err)
 	}
 	sum := func(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }

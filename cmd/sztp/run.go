@@ -23,6 +23,8 @@ import (
 	"github.com/sztp/sztp/images"
 	"github.com/sztp/sztp/internal/backoff"
 	"github.com/sztp/sztp/internal/entropy"
+	"github.com/sztp/sztp/internal/identity"
+	"github.com/sztp/sztp/internal/settings"
 	"github.com/sztp/sztp/internal/state"
 	"github.com/sztp/sztp/trust"
 )
@@ -32,7 +34,7 @@ func init() { register(newRunCmd) }
 // runFlags are the flags of `sztp run` (and, through the config file and
 // kernel command line, the settings of the device).
 type runFlags struct {
-	id              identityFlags
+	id              identity.Flags
 	urls            []string
 	once            bool
 	stateDir        string
@@ -64,19 +66,27 @@ type runFlags struct {
 	resolvConf      string
 	sshHostKeys     []string
 	anchorCerts     []string
-	measurePCR      string
-	ld              ldevidFlags
+	dnsOpts         dnsFlags
+	// lookupHost, set when DNS is a source, resolves server names with
+	// the DNS source's name servers and mDNS too.
+	lookupHost func(ctx context.Context, host string) ([]string, error)
+	// serial is the device serial number, set once the identity is
+	// loaded (the DNS source names its TXT record after it).
+	serial     string
+	measurePCR string
+	ld         ldevidFlags
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet) {
-	f.id.addIdentity(fs)
-	f.id.addTrust(fs)
+	f.id.AddIdentity(fs)
+	f.id.AddTrust(fs)
 	fs.StringSliceVar(&f.urls, "bootstrap-url", nil, "bootstrap server URI https://HOST[:PORT][/restconf] (repeatable; tried in order, after DHCP)")
 	fs.BoolVar(&f.dhcp, "dhcp", false, "also ask DHCP for bootstrap servers (options 143/136); default: only when no server and no --lease-file is configured; --dhcp=false never")
-	fs.StringSliceVar(&f.interfaces, "interface", nil, "links to run DHCP on, or whose lease files to use (repeatable; default every non-loopback link)")
+	fs.StringSliceVar(&f.interfaces, "interface", nil, "links to run DHCP and mDNS on, or whose lease files to use (repeatable; default every non-loopback link)")
 	fs.StringSliceVar(&f.leaseFiles, "lease-file", nil, "take bootstrap servers from this DHCP client lease file instead of live DHCP ('auto': the usual places) (repeatable)")
 	fs.BoolVar(&f.dhcpNoConfigure, "dhcp-no-configure", false, "with DHCP, leave the leased addresses, routes and resolv.conf alone (by default they are applied, as an initramfs needs)")
 	fs.DurationVar(&f.dhcpTimeout, "dhcp-timeout", 30*time.Second, "give up on DHCP after this long, in each pass over the sources")
+	f.dnsOpts.add(fs, true)
 	fs.StringVar(&f.resolvConf, "resolv-conf", "/etc/resolv.conf", "resolver file written from DHCP leases")
 	fs.MarkHidden("resolv-conf")
 	fs.BoolVar(&f.once, "once", false, "make one pass over the sources and exit (exit 1 when it failed) instead of retrying until success")
@@ -92,7 +102,7 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the HTTP Basic password (username = serial number); sent only to authenticated servers")
 	fs.StringSliceVar(&f.sshHostKeys, "ssh-host-key", nil, "OpenSSH public host key file (e.g. /etc/ssh/ssh_host_ed25519_key.pub) sent with bootstrap-complete; read after the scripts ran (repeatable)")
 	fs.StringSliceVar(&f.anchorCerts, "trust-anchor-cert", nil, "certs-only CMS (DER or PEM) with the chain that authenticates this device's certificate, sent with bootstrap-complete (repeatable)")
-	addConfigFlags(fs, &f.configFile, &f.cmdlineFile)
+	settings.AddFlags(fs, &f.configFile, &f.cmdlineFile)
 	fs.StringVar(&f.clock, "clock", "auto", "is the clock accurate: trusted, untrusted (skip voucher/certificate time checks), auto (untrusted if now is before this binary's build time)")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", client.DefaultDialTimeout, "TCP connect and TLS handshake timeout, each")
 	fs.DurationVar(&f.headerTimeout, "response-timeout", client.DefaultResponseHeaderTimeout, "time to wait for a server's response headers")
@@ -110,18 +120,16 @@ func addStateDir(fs *pflag.FlagSet, p *string) {
 	fs.StringVar(p, "state-dir", state.DefaultDir, "state directory (enabled flag, run-once record, progress journal, staged images)")
 }
 
-func addConfigFlags(fs *pflag.FlagSet, cfg, cmdline *string) {
-	fs.StringVar(cfg, "config", defaultConfigFile, "config file (key: value lines; keys are flag names); a missing default file is ignored")
-	fs.StringVar(cmdline, "cmdline-file", defaultCmdlineFile, "kernel command line to read sztp.<flag>=value parameters from")
-}
-
 const runLong = `Bootstrap this device (RFC 8572).
 
 sztp run tries each source in order, local before remote: DHCP lease files
 (--lease-file), live DHCP (options 143/136; by default only when no server is
-configured, or with --dhcp), then --bootstrap-url (or sztp.url= on the kernel
-command line, or bootstrap-url in the config file). Servers learned from DHCP
-are untrusted: they can only give signed data or redirect information.
+configured, or with --dhcp), DNS (TXT <serial>._sztp.<domain>, then SRV
+_sztp._tcp.<domain>, mDNS before unicast; by default only when no server is
+configured, or with --dns, --dns-domain or --dns-server; see sztp dns), then
+--bootstrap-url (or sztp.url= on the kernel command line, or bootstrap-url in
+the config file). Servers learned from DHCP or DNS are untrusted: they can
+only give signed data or redirect information.
 
 For each bootstrap server it authenticates the server against
 --server-trust-anchor, sends get-bootstrapping-data, follows redirect
@@ -170,15 +178,15 @@ func newRunCmd() *cobra.Command {
 		Example: runExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := loadLayers(cmd, flagNames(cmd))
+			l, err := loadLayers(cmd)
 			if err != nil {
 				return err
 			}
-			if err := l.apply(cmd.Flags()); err != nil {
+			if err := l.Apply(cmd.Flags()); err != nil {
 				return err
 			}
 			log := logger(cmd)
-			if l.disabled() {
+			if l.Disabled() {
 				log.Info("SZTP disabled by sztp.disable; nothing to do")
 				return nil
 			}
@@ -200,7 +208,7 @@ func (f *runFlags) validate() error {
 		{"retry-initial", f.backoffInitial}, {"retry-max", f.backoffMax},
 		{"connect-timeout", f.connectTimeout}, {"response-timeout", f.headerTimeout},
 		{"request-timeout", f.requestTimeout}, {"script-timeout", f.scriptTimeout},
-		{"dhcp-timeout", f.dhcpTimeout},
+		{"dhcp-timeout", f.dhcpTimeout}, {"dns-timeout", f.dnsOpts.timeout}, {"dns-query-timeout", f.dnsOpts.queryTimeout},
 	} {
 		if d.v <= 0 {
 			return usagef("--%s %s: must be positive", d.name, d.v)
@@ -276,7 +284,7 @@ func (f *runFlags) run(ctx context.Context, cmd *cobra.Command, log *slog.Logger
 		}
 		log.Warn("going on without a ready random pool; TLS may block", "err", err)
 	}
-	srcs, err := f.sources(cmd.Flags().Changed("dhcp"), log)
+	srcs, err := f.sources(cmd.Flags().Changed, log)
 	if err != nil {
 		return err
 	}
@@ -285,6 +293,9 @@ func (f *runFlags) run(ctx context.Context, cmd *cobra.Command, log *slog.Logger
 		return err
 	}
 	cfg.Sources = srcs
+	if f.lookupHost != nil {
+		cfg.LookupHost = f.lookupHost
+	}
 	defer closeFn()
 	agent, err := client.New(cfg)
 	if err != nil {
@@ -309,131 +320,57 @@ func (f *runFlags) run(ctx context.Context, cmd *cobra.Command, log *slog.Logger
 }
 
 // agentConfig turns the flags into the engine configuration (without
-// Sources). The returned function releases the TPM and removes a temporary
-// scripts directory.
+// Sources), one step at a time: protocol settings, trust anchors, password,
+// the running OS, state and downloads, hooks, identity, scripts. The
+// returned function releases the TPM and removes a temporary scripts
+// directory.
 func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Config, func(), error) {
 	noop := func() {}
-	enc, err := conveyed.ParseEncoding(f.encoding)
-	if err != nil {
-		return client.Config{}, noop, usagef("--encoding: %v", err)
+	cfg := client.Config{
+		ScriptTimeout:   f.scriptTimeout,
+		Clock:           backoff.RealClock{},
+		Backoff:         &backoff.Backoff{Initial: f.backoffInitial, Max: f.backoffMax, Jitter: 0.25},
+		Logger:          log,
+		HWModel:         f.hwModel,
+		MaxResponseSize: f.maxResponseSize,
+		Timeouts: client.Timeouts{Dial: f.connectTimeout, TLSHandshake: f.connectTimeout,
+			ResponseHeader: f.headerTimeout, Request: f.requestTimeout},
 	}
-	for _, u := range f.urls {
-		if _, err := client.ServerURL(u); err != nil {
-			return client.Config{}, noop, usagef("--bootstrap-url: %v", err)
-		}
-	}
-	clockUntrusted, err := clockUntrusted(f.clock, time.Now(), trust.BuildTime())
-	if err != nil {
+	var err error
+	if err = f.protocol(&cfg, log); err != nil {
 		return client.Config{}, noop, err
 	}
-	if clockUntrusted {
-		log.Warn("clock treated as untrusted: voucher and certificate time checks are skipped (RFC 8572 9.1)", "clock", f.clock, "now", time.Now().UTC().Format(time.RFC3339), "built", trust.BuildTime().Format(time.RFC3339))
-	} else {
-		log.Debug("clock trusted for voucher and certificate time checks", "clock", f.clock)
-	}
-	serverAnchors, err := loadAnchors("server-trust-anchor", f.id.serverTrustAnchors)
-	if err != nil {
+	if cfg.ServerTrustAnchors, err = identity.LoadAnchors("server-trust-anchor", f.id.ServerTrustAnchors); err != nil {
 		return client.Config{}, noop, err
 	}
-	voucherAnchors, err := loadAnchors("voucher-trust-anchor", f.id.voucherTrustAnchors)
-	if err != nil {
+	if cfg.VoucherTrustAnchors, err = identity.LoadAnchors("voucher-trust-anchor", f.id.VoucherTrustAnchors); err != nil {
 		return client.Config{}, noop, err
 	}
-	password := ""
-	if f.passwordFile != "" {
-		data, err := os.ReadFile(f.passwordFile)
-		if err != nil {
-			return client.Config{}, noop, fmt.Errorf("--password-file: %w", err)
-		}
-		password = strings.TrimRight(string(data), "\r\n")
-		if password == "" {
-			return client.Config{}, noop, usagef("--password-file %s is empty", f.passwordFile)
-		}
+	if cfg.Password, err = f.password(); err != nil {
+		return client.Config{}, noop, err
 	}
-	osName, osVersion := f.osName, f.osVersion
-	if (osName == "" || osVersion == "") && f.osRelease != "" {
-		n, v := readOSRelease(f.osRelease)
-		if !printable(n) || !printable(v) {
-			log.Warn("ignoring NAME/VERSION_ID of the os-release file: control characters or invalid UTF-8", "file", f.osRelease, "name", n, "version", v)
-			n, v = "", ""
-		}
-		if osName == "" {
-			osName = n
-		}
-		if osVersion == "" {
-			osVersion = v
-		}
-	}
-	var st *state.Store
-	var scriptDir string
-	// Downloads are accepted from any image server (RFC 8572 download-uri):
-	// the SHA-256 in the onboarding information is what is trusted.
-	fetcher := &images.Fetcher{Logger: log}
-	if f.stateDir != "" {
-		if st, err = state.Open(f.stateDir); err != nil {
-			return client.Config{}, noop, err
-		}
-		scriptDir = filepath.Join(f.stateDir, "scripts")
-		// Partial downloads survive a crash or reboot and resume.
-		fetcher.StagingDir = filepath.Join(f.stateDir, "images")
+	cfg.OSName, cfg.OSVersion = f.runningOS(log)
+	if err = f.storage(&cfg, log); err != nil {
+		return client.Config{}, noop, err
 	}
 	hookOpts := boot.Options{Logger: log, Timeout: f.scriptTimeout, DryRun: f.dryRun, Env: f.ldevidEnv()}
-	var img boot.ImageInstaller
-	if f.imageHook != "" {
-		if img, err = boot.NewImageHook(f.imageHook, hookOpts); err != nil {
-			return client.Config{}, noop, usagef("--image-hook: %v", err)
-		}
-	}
-	var cfgHook boot.ConfigApplier
-	if f.configHook != "" {
-		if cfgHook, err = boot.NewConfigHook(f.configHook, hookOpts); err != nil {
-			return client.Config{}, noop, usagef("--config-hook: %v", err)
-		}
+	if err = f.hooks(&cfg, hookOpts); err != nil {
+		return client.Config{}, noop, err
 	}
 	if f.stateDir != "" {
-		f.id.saltPinFile = filepath.Join(f.stateDir, saltPinName)
+		f.id.SaltPinFile = filepath.Join(f.stateDir, identity.SaltPinName)
 	}
-	id, closeID, err := f.id.load(ctx, log)
+	id, closeID, err := f.id.Load(ctx, log)
 	if err != nil {
 		return client.Config{}, noop, err
 	}
-	var scripts boot.ScriptRunner
-	release := func() { closeID() }
-	if scriptDir != "" {
-		scripts = boot.NewScriptRunner(scriptDir, hookOpts)
-	} else {
-		// No state directory: scripts go to a fresh private temporary
-		// directory (0700, an unguessable name), made when the first
-		// script runs and removed when the run ends.
-		t := &tempScripts{opts: hookOpts}
-		scripts = t
-		release = func() { closeID(); t.remove() }
-	}
-	timeouts := client.Timeouts{Dial: f.connectTimeout, TLSHandshake: f.connectTimeout, ResponseHeader: f.headerTimeout, Request: f.requestTimeout}
-	cfg := client.Config{
-		Identity:            id,
-		ServerTrustAnchors:  serverAnchors,
-		VoucherTrustAnchors: voucherAnchors,
-		Images:              fetcher,
-		Image:               img,
-		Config:              cfgHook,
-		Scripts:             scripts,
-		ScriptTimeout:       f.scriptTimeout,
-		State:               st,
-		Clock:               backoff.RealClock{},
-		Backoff:             &backoff.Backoff{Initial: f.backoffInitial, Max: f.backoffMax, Jitter: 0.25},
-		Logger:              log,
-		ClockUntrusted:      clockUntrusted,
-		Encoding:            enc,
-		OSName:              osName,
-		OSVersion:           osVersion,
-		HWModel:             f.hwModel,
-		Password:            password,
-		Timeouts:            timeouts,
-		MaxResponseSize:     f.maxResponseSize,
-	}
+	cfg.Identity = id
+	release := f.scripts(&cfg, hookOpts, func() { closeID() })
 	if len(f.sshHostKeys) > 0 || len(f.anchorCerts) > 0 {
 		cfg.Completion = f.completion
+	}
+	if trust.VoucherAnchorAlsoIssues(cfg.VoucherTrustAnchors, id.Certificate, id.Chain...) {
+		log.Warn("a --voucher-trust-anchor also issued this device's IDevID: every certificate chaining to a voucher anchor can sign vouchers, so it must issue only MASA/manufacturer voucher-signing certificates")
 	}
 	if cfg.Measurer, err = f.measurer(log); err != nil {
 		release()
@@ -443,8 +380,124 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 		release()
 		return client.Config{}, noop, err
 	}
-	log.Info("device identity", "serial-number", id.SerialNumber, "subject", id.Certificate.Subject.String(), "os-name", osName, "os-version", osVersion)
+	f.serial = id.SerialNumber
+	log.Info("device identity", "serial-number", id.SerialNumber, "subject", id.Certificate.Subject.String(), "os-name", cfg.OSName, "os-version", cfg.OSVersion)
 	return cfg, release, nil
+}
+
+// protocol checks --encoding and --bootstrap-url and interprets --clock
+// (RFC 8572 9.1: an untrusted clock skips the time checks).
+func (f *runFlags) protocol(cfg *client.Config, log *slog.Logger) error {
+	enc, err := conveyed.ParseEncoding(f.encoding)
+	if err != nil {
+		return usagef("--encoding: %v", err)
+	}
+	cfg.Encoding = enc
+	for _, u := range f.urls {
+		if _, err := client.ServerURL(u); err != nil {
+			return usagef("--bootstrap-url: %v", err)
+		}
+	}
+	if cfg.ClockUntrusted, err = clockUntrusted(f.clock, time.Now(), trust.BuildTime()); err != nil {
+		return err
+	}
+	if cfg.ClockUntrusted {
+		log.Warn("clock treated as untrusted: voucher and certificate time checks are skipped (RFC 8572 9.1)", "clock", f.clock, "now", time.Now().UTC().Format(time.RFC3339), "built", trust.BuildTime().Format(time.RFC3339))
+	} else {
+		log.Debug("clock trusted for voucher and certificate time checks", "clock", f.clock)
+	}
+	return nil
+}
+
+// password reads --password-file (HTTP Basic, sent only to authenticated
+// servers).
+func (f *runFlags) password() (string, error) {
+	if f.passwordFile == "" {
+		return "", nil
+	}
+	data, err := os.ReadFile(f.passwordFile)
+	if err != nil {
+		return "", fmt.Errorf("--password-file: %w", err)
+	}
+	password := strings.TrimRight(string(data), "\r\n")
+	if password == "" {
+		return "", usagef("--password-file %s is empty", f.passwordFile)
+	}
+	return password, nil
+}
+
+// runningOS is --os-name and --os-version, defaulting to NAME and VERSION_ID
+// of --os-release when those are printable.
+func (f *runFlags) runningOS(log *slog.Logger) (name, version string) {
+	name, version = f.osName, f.osVersion
+	if (name != "" && version != "") || f.osRelease == "" {
+		return name, version
+	}
+	n, v := readOSRelease(f.osRelease)
+	if !printable(n) || !printable(v) {
+		log.Warn("ignoring NAME/VERSION_ID of the os-release file: control characters or invalid UTF-8", "file", f.osRelease, "name", n, "version", v)
+		n, v = "", ""
+	}
+	if name == "" {
+		name = n
+	}
+	if version == "" {
+		version = v
+	}
+	return name, version
+}
+
+// storage opens --state-dir and sets up the image fetcher, which stages
+// partial downloads there so that they survive a crash or reboot and resume.
+// Downloads are accepted from any image server (RFC 8572 download-uri): the
+// SHA-256 in the onboarding information is what is trusted.
+func (f *runFlags) storage(cfg *client.Config, log *slog.Logger) error {
+	fetcher := &images.Fetcher{Logger: log}
+	cfg.Images = fetcher
+	if f.stateDir == "" {
+		return nil
+	}
+	st, err := state.Open(f.stateDir)
+	if err != nil {
+		return err
+	}
+	cfg.State = st
+	fetcher.StagingDir = filepath.Join(f.stateDir, "images")
+	return nil
+}
+
+// hooks makes the --image-hook and --config-hook installers; unset, the
+// engine reports an image or configuration as an error.
+func (f *runFlags) hooks(cfg *client.Config, opts boot.Options) error {
+	if f.imageHook != "" {
+		img, err := boot.NewImageHook(f.imageHook, opts)
+		if err != nil {
+			return usagef("--image-hook: %v", err)
+		}
+		cfg.Image = img
+	}
+	if f.configHook != "" {
+		c, err := boot.NewConfigHook(f.configHook, opts)
+		if err != nil {
+			return usagef("--config-hook: %v", err)
+		}
+		cfg.Config = c
+	}
+	return nil
+}
+
+// scripts sets where pre/post-configuration scripts run: --state-dir/scripts,
+// or without a state directory a fresh private temporary directory (0700, an
+// unguessable name) made when the first script runs and removed when the run
+// ends. It returns release extended by that removal.
+func (f *runFlags) scripts(cfg *client.Config, opts boot.Options, release func()) func() {
+	if f.stateDir != "" {
+		cfg.Scripts = boot.NewScriptRunner(filepath.Join(f.stateDir, "scripts"), opts)
+		return release
+	}
+	t := &tempScripts{opts: opts}
+	cfg.Scripts = t
+	return func() { release(); t.remove() }
 }
 
 // tempScripts runs scripts from a temporary directory made on first use.

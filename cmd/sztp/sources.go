@@ -12,14 +12,17 @@ import (
 )
 
 // sources lists where `sztp run` looks for bootstrap servers, local before
-// remote (C6): DHCP lease files, then live DHCP, then the configured
-// servers (--bootstrap-url, sztp.url=, bootstrap-url in the config file).
+// remote (C6): DHCP lease files, then live DHCP, then DNS (RFC 8572 4.2,
+// with the domain and name servers of this pass's leases), then the
+// configured servers (--bootstrap-url, sztp.url=, bootstrap-url in the config file).
 // Live DHCP runs when asked for with --dhcp, and by default when nothing
 // else is configured. URIs from DHCP are untrusted: their servers are
 // contacted provisionally and can only give signed data or redirect
 // information (C90).
-func (f *runFlags) sources(dhcpSet bool, log *slog.Logger) ([]client.Source, error) {
+func (f *runFlags) sources(changed func(string) bool, log *slog.Logger) ([]client.Source, error) {
+	dhcpSet := changed("dhcp")
 	var srcs []client.Source
+	book := &leaseBook{}
 	if len(f.leaseFiles) > 0 {
 		files := f.leaseFiles
 		srcs = append(srcs, client.FuncSource{Label: "lease-file", Func: func(context.Context) ([]client.Candidate, error) {
@@ -45,6 +48,7 @@ func (f *runFlags) sources(dhcpSet bool, log *slog.Logger) ([]client.Source, err
 				}
 				leases = append(leases, ls...)
 			}
+			book.add(leases)
 			cands, err := leaseCandidates(leases, f.interfaces, log)
 			if err != nil {
 				return nil, errors.Join(append(errs, err)...)
@@ -62,17 +66,21 @@ func (f *runFlags) sources(dhcpSet bool, log *slog.Logger) ([]client.Source, err
 				defer cancel()
 			}
 			leases, err := dhcpopts.Discover(ctx, cfg)
+			book.add(leases)
 			if err != nil {
 				return nil, err
 			}
 			return leaseCandidates(leases, nil, log)
 		}})
 	}
+	if f.dnsOpts.enabled(changed, f.urls) {
+		srcs = append(srcs, f.dnsSource(&f.serial, book, log))
+	}
 	if len(f.urls) > 0 {
 		srcs = append(srcs, client.URLSource{Label: "bootstrap-url", URLs: f.urls, Mode: client.Opportunistic})
 	}
 	if len(srcs) == 0 {
-		return nil, usagef("no bootstrap server: give --bootstrap-url, sztp.url= on the kernel command line, bootstrap-url in %s, --dhcp or --lease-file", f.configFile)
+		return nil, usagef("no bootstrap server: give --bootstrap-url, sztp.url= on the kernel command line, bootstrap-url in %s, --dhcp, --lease-file or --dns", f.configFile)
 	}
 	return srcs, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/sztp/sztp/internal/settings"
 	"github.com/sztp/sztp/internal/state"
 )
 
@@ -65,7 +66,7 @@ func newStatusCmd() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	addStateDir(fs, &stateDir)
-	addConfigFlags(fs, &cfgFile, &cmdline)
+	settings.AddFlags(fs, &cfgFile, &cmdline)
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	fs.IntVar(&last, "last", 50, "show at most this many journal entries (0: all)")
 	return cmd
@@ -141,9 +142,9 @@ func indentLines(s, indent string) string {
 // command other than run (e.g. for state-dir); keys are validated against
 // run's flags, the superset.
 func applySharedLayers(cmd *cobra.Command) error {
-	l, err := loadLayers(cmd, flagNames(newRunCmd(), cmd))
+	l, err := loadLayers(cmd, newRunCmd())
 	if err != nil {
 		return err
 	}
-	return l.apply(cmd.Flags())
+	return l.Apply(cmd.Flags())
 }

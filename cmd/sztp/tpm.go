@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/sztp/sztp/internal/atomicfile"
+	"github.com/sztp/sztp/internal/identity"
 	"github.com/sztp/sztp/tpm"
 )
 
@@ -32,33 +33,8 @@ holds one (default 0x01C90000, then 0x01C90200) or from --idevid-cert.`,
 	return cmd
 }
 
-// tpmConfig turns the shared identity flags into a tpm.Config.
-func (f *identityFlags) tpmConfig() (tpm.Config, error) {
-	cfg := tpm.Config{Path: f.tpmPath, CertFile: f.idevidCert, ChainFile: f.idevidChain}
-	if cfg.Path == "" {
-		cfg.Path = tpm.DefaultPath
-	}
-	var err error
-	if cfg.IDevIDHandle, err = parseHandle("idevid-handle", f.idevidHandle); err != nil {
-		return cfg, err
-	}
-	for _, s := range f.idevidCertIndex {
-		h, err := parseHandle("idevid-cert-index", s)
-		if err != nil {
-			return cfg, err
-		}
-		cfg.CertIndexes = append(cfg.CertIndexes, h)
-	}
-	if f.decryptionKeyHandle != "" {
-		if cfg.DecryptionKeyHandle, err = parseHandle("decryption-key-handle", f.decryptionKeyHandle); err != nil {
-			return cfg, err
-		}
-	}
-	return cfg, nil
-}
-
 func newTPMInfoCmd() *cobra.Command {
-	var f identityFlags
+	var f identity.Flags
 	var ld ldevidFlags
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -72,7 +48,7 @@ be used.`,
   sztp tpm info --tpm tcp://127.0.0.1:2321 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := f.tpmConfig()
+			cfg, err := f.TPMConfig()
 			if err != nil {
 				return err
 			}
@@ -113,7 +89,7 @@ be used.`,
 			return nil
 		},
 	}
-	f.addIdentity(cmd.Flags())
+	f.AddIdentity(cmd.Flags())
 	addLDevIDFlags(cmd.Flags(), &ld, false)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
@@ -173,7 +149,7 @@ func printInfo(w io.Writer, info *tpm.Info) {
 }
 
 func newTPMProvisionCmd() *cobra.Command {
-	var f identityFlags
+	var f identity.Flags
 	var caCert, caKey, keyType, commonName, out string
 	var fixed, force bool
 	cmd := &cobra.Command{
@@ -189,18 +165,18 @@ For labs only: production IDevIDs are provisioned by the manufacturer.`,
       --serial-number DPU-SN-0042`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if caCert == "" || caKey == "" || f.serialNumber == "" {
+			if caCert == "" || caKey == "" || f.SerialNumber == "" {
 				return usagef("provision needs --ca-cert, --ca-key and --serial-number")
 			}
-			cfg, err := f.tpmConfig()
+			cfg, err := f.TPMConfig()
 			if err != nil {
 				return err
 			}
-			certs, err := loadCertificates(caCert)
+			certs, err := identity.LoadCertificates(caCert)
 			if err != nil {
 				return fmt.Errorf("--ca-cert: %w", err)
 			}
-			key, err := loadPrivateKey(caKey)
+			key, err := identity.LoadPrivateKey(caKey)
 			if err != nil {
 				return fmt.Errorf("--ca-key: %w", err)
 			}
@@ -215,7 +191,7 @@ For labs only: production IDevIDs are provisioned by the manufacturer.`,
 			defer dev.Close()
 			res, err := tpm.Provision(cmd.Context(), dev, tpm.ProvisionOptions{
 				Handle: cfg.IDevIDHandle, CertIndex: certIndex, Algorithm: tpm.KeyAlgorithm(keyType),
-				FixedScheme: fixed, CACert: certs[0], CAKey: key, SerialNumber: f.serialNumber,
+				FixedScheme: fixed, CACert: certs[0], CAKey: key, SerialNumber: f.SerialNumber,
 				CommonName: commonName, Force: force, Logger: logger(cmd),
 			})
 			if err != nil {
@@ -235,7 +211,7 @@ For labs only: production IDevIDs are provisioned by the manufacturer.`,
 			return nil
 		},
 	}
-	f.addIdentity(cmd.Flags())
+	f.AddIdentity(cmd.Flags())
 	fl := cmd.Flags()
 	fl.StringVar(&caCert, "ca-cert", "", "certificate of the CA that certifies the IDevID (PEM)")
 	fl.StringVar(&caKey, "ca-key", "", "private key of that CA (PEM)")
@@ -248,7 +224,7 @@ For labs only: production IDevIDs are provisioned by the manufacturer.`,
 }
 
 func newTPMCSRCmd() *cobra.Command {
-	var f identityFlags
+	var f identity.Flags
 	var newKey, force bool
 	var ldevidHandle, keyType, commonName, out string
 	cmd := &cobra.Command{
@@ -265,13 +241,13 @@ IDevID certificate's) and CN=--common-name. The PEM request goes to stdout or
   sztp tpm csr --new-key --ldevid-handle 0x81020002 --out ldevid.csr`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := f.tpmConfig()
+			cfg, err := f.TPMConfig()
 			if err != nil {
 				return err
 			}
 			handle := cfg.IDevIDHandle
 			if newKey {
-				if handle, err = parseHandle("ldevid-handle", ldevidHandle); err != nil {
+				if handle, err = identity.ParseHandle("ldevid-handle", ldevidHandle); err != nil {
 					return err
 				}
 			}
@@ -281,7 +257,7 @@ IDevID certificate's) and CN=--common-name. The PEM request goes to stdout or
 			}
 			defer dev.Close()
 			log := logger(cmd)
-			subject := pkix.Name{SerialNumber: f.serialNumber, CommonName: commonName}
+			subject := pkix.Name{SerialNumber: f.SerialNumber, CommonName: commonName}
 			if subject.SerialNumber == "" {
 				var cert *x509.Certificate
 				if cfg.CertFile != "" {
@@ -324,7 +300,7 @@ IDevID certificate's) and CN=--common-name. The PEM request goes to stdout or
 			return err
 		},
 	}
-	f.addIdentity(cmd.Flags())
+	f.AddIdentity(cmd.Flags())
 	fl := cmd.Flags()
 	fl.BoolVar(&newKey, "new-key", false, "create a new LDevID key in the TPM instead of using the IDevID")
 	fl.StringVar(&ldevidHandle, "ldevid-handle", "0x81020002", "persistent handle for the new LDevID key")

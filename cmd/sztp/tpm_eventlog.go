@@ -7,11 +7,12 @@ import (
 	"sort"
 
 	"github.com/spf13/cobra"
+	"github.com/sztp/sztp/internal/identity"
 	"github.com/sztp/sztp/tpm"
 )
 
 func newTPMEventlogCmd() *cobra.Command {
-	var f identityFlags
+	var f identity.Flags
 	var stateDir string
 	var verify, asJSON bool
 	cmd := &cobra.Command{
@@ -51,7 +52,7 @@ earlier boot of the TPM).`,
 			if !verify {
 				return nil
 			}
-			cfg, err := f.tpmConfig()
+			cfg, err := f.TPMConfig()
 			if err != nil {
 				return err
 			}
@@ -78,7 +79,7 @@ earlier boot of the TPM).`,
 			return nil
 		},
 	}
-	f.addIdentity(cmd.Flags())
+	f.AddIdentity(cmd.Flags())
 	addStateDir(cmd.Flags(), &stateDir)
 	cmd.Flags().BoolVar(&verify, "verify", false, "replay the log and compare it with the TPM's PCR values")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the CEL-JSON records")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/sztp/sztp/client/conveyed"
+	"github.com/sztp/sztp/internal/identity"
 	"github.com/sztp/sztp/trust"
 )
 
@@ -94,8 +95,8 @@ func newVerifyCmd() *cobra.Command {
 				}
 			}
 			if len(anchors) > 0 {
-				if opts.VoucherAnchors, err = loadAnchors("voucher-trust-anchor", anchors); err != nil {
-					return usageError{err}
+				if opts.VoucherAnchors, err = identity.LoadAnchors("voucher-trust-anchor", anchors); err != nil {
+					return usageError{Err: err}
 				}
 			}
 			if nonceHex != "" {
@@ -104,14 +105,14 @@ func newVerifyCmd() *cobra.Command {
 				}
 			}
 			if idevidCert != "" {
-				certs, err := loadCertificates(idevidCert)
+				certs, err := identity.LoadCertificates(idevidCert)
 				if err != nil {
 					return usagef("--idevid-cert: %v", err)
 				}
 				opts.IDevID = certs[0]
 			}
 			if decKey != "" {
-				key, err := loadPrivateKey(decKey)
+				key, err := identity.LoadPrivateKey(decKey)
 				if err != nil {
 					return usagef("--decryption-key: %v", err)
 				}
@@ -137,6 +138,7 @@ func newVerifyCmd() *cobra.Command {
 			default:
 				return usagef("--clock %q: want trusted, untrusted or auto", clock)
 			}
+			opts.Context = cmd.Context()
 			out := verifyArtifacts(a, opts)
 			if asJSON {
 				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
@@ -155,7 +157,7 @@ func newVerifyCmd() *cobra.Command {
 	f.StringVar(&ciFile, "conveyed-information", "", "conveyed-information artifact (CMS, DER/BER or PEM)")
 	f.StringVar(&ocFile, "owner-certificate", "", "owner-certificate artifact (certs-only CMS)")
 	f.StringVar(&ovFile, "ownership-voucher", "", "ownership-voucher artifact (CMS)")
-	f.StringSliceVar(&anchors, "voucher-trust-anchor", nil, "voucher (manufacturer/MASA) trust anchors: PEM bundle or certs-only CMS (repeatable)")
+	f.StringSliceVar(&anchors, "voucher-trust-anchor", nil, "voucher trust anchors: PEM bundle or certs-only CMS (repeatable); must issue only MASA/manufacturer voucher-signing certificates")
 	f.StringVar(&serial, "serial-number", "", "the device serial number the voucher must name")
 	f.StringVar(&nonceHex, "nonce", "", "nonce sent in the request, hex (a voucher with a nonce needs it)")
 	f.StringVar(&decKey, "decryption-key", "", "private key (PEM) that decrypts encrypted artifacts: RSA (key transport) or EC (ECDH)")

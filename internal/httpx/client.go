@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -213,45 +212,6 @@ func (c *Client) do(req *Request) (*Response, error) {
 	conn.SetReadDeadline(time.Time{})
 	resp.Body = &body{r: resp.Body, ctx: ctx, close: closeConn}
 	return resp, nil
-}
-
-// readResponse parses a status line, header and body framing; it skips 1xx
-// interim responses.
-func readResponse(br *bufio.Reader, method string) (*Response, error) {
-	for {
-		line, err := readLine(br)
-		if err != nil {
-			return nil, unexpected(err)
-		}
-		proto, rest, ok := strings.Cut(line, " ")
-		if !ok || !strings.HasPrefix(proto, "HTTP/1.") {
-			return nil, fmt.Errorf("malformed status line %q", line)
-		}
-		codeStr, _, _ := strings.Cut(rest, " ")
-		code, err := strconv.Atoi(codeStr)
-		if err != nil || code < 100 || code > 999 {
-			return nil, fmt.Errorf("malformed status code in %q", line)
-		}
-		h, err := readHeader(br)
-		if err != nil {
-			return nil, err
-		}
-		if code >= 100 && code < 200 {
-			continue
-		}
-		resp := &Response{StatusCode: code, Status: rest, Header: h, ContentLength: -1}
-		var r io.Reader = strings.NewReader("")
-		if method != "HEAD" && code != 204 && code != 304 {
-			r, resp.ContentLength, err = bodyReader(br, h, true)
-			if err != nil {
-				return nil, err
-			}
-		} else {
-			resp.ContentLength = 0
-		}
-		resp.Body = io.NopCloser(r)
-		return resp, nil
-	}
 }
 
 // body closes the connection with the response body and reports a

@@ -1,17 +1,14 @@
 package httpx
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"net/textproto"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -120,173 +117,6 @@ type Response struct {
 	Body io.ReadCloser
 	// ContentLength is the declared length, or -1 when unknown.
 	ContentLength int64
-}
-
-// Limits on what a peer may send before the body.
-const (
-	maxLineBytes   = 8 << 10
-	maxHeaderBytes = 64 << 10
-)
-
-var errHeaderTooLarge = errors.New("header too large")
-
-// readHeader reads header lines up to the empty line, bounding their size.
-func readHeader(br *bufio.Reader) (Header, error) {
-	h := Header{}
-	total := 0
-	for {
-		line, err := readLine(br)
-		if err != nil {
-			return nil, err
-		}
-		total += len(line)
-		if total > maxHeaderBytes {
-			return nil, errHeaderTooLarge
-		}
-		if line == "" {
-			return h, nil
-		}
-		k, v, ok := strings.Cut(line, ":")
-		if !ok || k == "" || strings.ContainsAny(k, " \t") {
-			return nil, fmt.Errorf("malformed header line %q", line)
-		}
-		h.Add(textproto.CanonicalMIMEHeaderKey(k), strings.TrimSpace(v))
-	}
-}
-
-// readLine reads one CRLF (or LF) terminated line of at most maxLineBytes.
-func readLine(br *bufio.Reader) (string, error) {
-	var b []byte
-	for {
-		chunk, isPrefix, err := br.ReadLine()
-		if err != nil {
-			if err == io.EOF && len(b) > 0 {
-				err = io.ErrUnexpectedEOF
-			}
-			return "", err
-		}
-		b = append(b, chunk...)
-		if len(b) > maxLineBytes {
-			return "", errHeaderTooLarge
-		}
-		if !isPrefix {
-			return string(b), nil
-		}
-	}
-}
-
-// bodyReader frames a message body: chunked, Content-Length, or until EOF
-// (responses only). It returns the body and its declared length (-1).
-func bodyReader(br *bufio.Reader, h Header, untilEOF bool) (io.Reader, int64, error) {
-	if te := h.Get("Transfer-Encoding"); te != "" {
-		if !strings.EqualFold(te, "chunked") {
-			return nil, 0, fmt.Errorf("unsupported Transfer-Encoding %q", te)
-		}
-		return &chunkedReader{br: br}, -1, nil
-	}
-	if cl := h.Get("Content-Length"); cl != "" {
-		n, err := strconv.ParseInt(cl, 10, 64)
-		if err != nil || n < 0 {
-			return nil, 0, fmt.Errorf("bad Content-Length %q", cl)
-		}
-		return &exactReader{r: br, n: n}, n, nil
-	}
-	if untilEOF {
-		return br, -1, nil
-	}
-	return strings.NewReader(""), 0, nil
-}
-
-// exactReader reads n bytes and reports a short body as unexpected EOF.
-type exactReader struct {
-	r io.Reader
-	n int64
-}
-
-func (e *exactReader) Read(p []byte) (int, error) {
-	if e.n <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > e.n {
-		p = p[:e.n]
-	}
-	n, err := e.r.Read(p)
-	e.n -= int64(n)
-	if err == io.EOF && e.n > 0 {
-		err = io.ErrUnexpectedEOF
-	}
-	if err == io.EOF {
-		err = nil
-	}
-	return n, err
-}
-
-// chunkedReader decodes Transfer-Encoding: chunked (RFC 9112 7.1).
-type chunkedReader struct {
-	br   *bufio.Reader
-	left int64
-	done bool
-	err  error
-}
-
-func (c *chunkedReader) Read(p []byte) (int, error) {
-	if c.err != nil {
-		return 0, c.err
-	}
-	if c.done {
-		return 0, io.EOF
-	}
-	if c.left == 0 {
-		line, err := readLine(c.br)
-		if err != nil {
-			c.err = unexpected(err)
-			return 0, c.err
-		}
-		size, _, _ := strings.Cut(line, ";")
-		n, err := strconv.ParseInt(strings.TrimSpace(size), 16, 64)
-		if err != nil || n < 0 {
-			c.err = fmt.Errorf("bad chunk size %q", line)
-			return 0, c.err
-		}
-		if n == 0 {
-			for { // trailer section
-				l, err := readLine(c.br)
-				if err != nil {
-					c.err = unexpected(err)
-					return 0, c.err
-				}
-				if l == "" {
-					break
-				}
-			}
-			c.done = true
-			return 0, io.EOF
-		}
-		c.left = n
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.br.Read(p)
-	c.left -= int64(n)
-	if err != nil {
-		c.err = unexpected(err)
-		return n, c.err
-	}
-	if c.left == 0 {
-		if l, err := readLine(c.br); err != nil || l != "" {
-			c.err = errors.New("malformed chunk trailer")
-			return n, c.err
-		}
-	}
-	return n, nil
-}
-
-func unexpected(err error) error {
-	if err == io.EOF {
-		return io.ErrUnexpectedEOF
-	}
-	return err
 }
 
 // writeHeader writes header fields in a stable order.

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -157,31 +155,6 @@ func (s *Server) serveConn(c net.Conn) {
 	w.head = req.Method == "HEAD"
 	s.Handler.ServeHTTPX(w, req)
 	w.finish()
-}
-
-// readRequest parses a request line, header and body framing.
-func readRequest(br *bufio.Reader) (*Request, error) {
-	line, err := readLine(br)
-	if err != nil {
-		return nil, unexpected(err)
-	}
-	parts := strings.Split(line, " ")
-	if len(parts) != 3 || !strings.HasPrefix(parts[2], "HTTP/1.") || parts[0] == "" {
-		return nil, fmt.Errorf("malformed request line %q", line)
-	}
-	u, err := url.ParseRequestURI(parts[1])
-	if err != nil {
-		return nil, fmt.Errorf("bad request target %q: %w", parts[1], err)
-	}
-	h, err := readHeader(br)
-	if err != nil {
-		return nil, err
-	}
-	b, _, err := bodyReader(br, h, false)
-	if err != nil {
-		return nil, err
-	}
-	return &Request{Method: parts[0], URL: u, Header: h, Host: h.Get("Host"), body: b}, nil
 }
 
 // capped fails a body that is longer than n.

@@ -36,6 +36,9 @@ type EncryptOptions struct {
 	// OpensslStyle encrypts the whole ContentInfo under id-data, as
 	// `openssl cms -encrypt` does, instead of the RFC 8572 form.
 	OpensslStyle bool
+	// SubjectKeyID names recipients by the subject key identifier of
+	// their certificate instead of issuer and serial number.
+	SubjectKeyID bool
 }
 
 // EncryptFor encrypts content (the inner content octets: a SignedData
@@ -73,6 +76,13 @@ func EncryptArtifact(recipient *x509.Certificate, artifact []byte, o EncryptOpti
 
 // EncryptWith is EncryptFor with options.
 func EncryptWith(recipient *x509.Certificate, content []byte, innerType asn1.ObjectIdentifier, o EncryptOptions) ([]byte, error) {
+	return EncryptToAll([]*x509.Certificate{recipient}, content, innerType, o)
+}
+
+// EncryptToAll is EncryptWith for several recipients, one RecipientInfo
+// each, in the given order (the SET is not sorted). A recipient needs only
+// RawIssuer, SerialNumber (or SubjectKeyId) and PublicKey.
+func EncryptToAll(recipients []*x509.Certificate, content []byte, innerType asn1.ObjectIdentifier, o EncryptOptions) ([]byte, error) {
 	keyLen := 32
 	if o.AES128 {
 		keyLen = 16
@@ -81,15 +91,20 @@ func EncryptWith(recipient *x509.Certificate, content []byte, innerType asn1.Obj
 	if _, err := rand.Read(cek); err != nil {
 		return nil, err
 	}
-	ri, riVersion, err := recipientInfo(recipient, cek, o)
-	if err != nil {
-		return nil, err
+	var ris [][]byte
+	riVersion := 0
+	for _, r := range recipients {
+		ri, v, err := recipientInfo(r, cek, o)
+		if err != nil {
+			return nil, err
+		}
+		ris, riVersion = append(ris, ri), max(riVersion, v)
 	}
 	block, err := aes.NewCipher(cek)
 	if err != nil {
 		return nil, err
 	}
-	recips := asn1.RawValue{FullBytes: derSet(0x31, [][]byte{ri})}
+	recips := asn1.RawValue{FullBytes: rawList(0x31, ris)}
 	if o.GCM {
 		nonce := make([]byte, 12)
 		if _, err := rand.Read(nonce); err != nil {
@@ -200,6 +215,13 @@ func recipientInfo(recipient *x509.Certificate, cek []byte, o EncryptOptions) ([
 	rid, err := ias(recipient)
 	if err != nil {
 		return nil, 0, err
+	}
+	if o.SubjectKeyID {
+		rid = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, Bytes: recipient.SubjectKeyId}
+		if _, ok := recipient.PublicKey.(*ecdsa.PublicKey); ok { // rKeyId
+			ski, _ := asn1.Marshal(recipient.SubjectKeyId)
+			rid = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: ski}
+		}
 	}
 	switch pub := recipient.PublicKey.(type) {
 	case *rsa.PublicKey:

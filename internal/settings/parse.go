@@ -1,38 +1,16 @@
-package main
+package settings
 
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
-
-	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
-// Settings come from three places, strongest first:
-//
-//  1. command-line flags;
-//  2. the kernel command line (/proc/cmdline): sztp.<flag-name>=value, with
-//     sztp.url= as an alias of bootstrap-url and the bare word sztp.disable;
-//  3. the config file (--config, default /etc/sztp/config.yaml): a strict
-//     YAML subset of "key: value" lines whose keys are the long flag names.
-//
-// The kernel command line beats the config file because it is the per-boot
-// override (set by a PXE/iPXE menu or a lab), while the config file is baked
-// into the image. List values (bootstrap-url, server-trust-anchor, ...) from
-// one layer replace, not extend, those of a weaker one.
+// Values maps flag names to their values from one layer.
+type Values map[string][]string
 
-const (
-	defaultConfigFile  = "/etc/sztp/config.yaml"
-	defaultCmdlineFile = "/proc/cmdline"
-)
-
-// settings maps flag names to their values from one layer.
-type settings map[string][]string
-
-// parseConfigFile parses the strict YAML subset:
+// ParseConfigFile parses the strict YAML subset:
 //
 //	# comment
 //	key: value
@@ -45,8 +23,8 @@ type settings map[string][]string
 // Keys are lowercase flag names. A key may appear once. Anything else
 // (anchors, nested maps, multi-line strings, tabs for indentation) is an
 // error naming the line.
-func parseConfigFile(data []byte) (settings, error) {
-	out := settings{}
+func ParseConfigFile(data []byte) (Values, error) {
+	out := Values{}
 	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
 	var listKey string
 	for i, raw := range lines {
@@ -216,11 +194,11 @@ func flowList(s string) ([]string, error) {
 	return items, nil
 }
 
-// parseCmdline extracts sztp.* parameters from a kernel command line.
+// ParseCmdline extracts sztp.* parameters from a kernel command line.
 // sztp.url=A,B and repeated parameters make lists; a bare sztp.NAME means
 // "true". Quoted values ("sztp.os-name=My OS") are honoured.
-func parseCmdline(s string) settings {
-	out := settings{}
+func ParseCmdline(s string) Values {
+	out := Values{}
 	for _, w := range splitCmdline(s) {
 		rest, ok := strings.CutPrefix(w, "sztp.")
 		if !ok || rest == "" {
@@ -237,7 +215,7 @@ func parseCmdline(s string) settings {
 			out[key] = append(out[key], "true")
 			continue
 		}
-		if isListFlag(key) {
+		if ListKeys[key] {
 			for _, v := range strings.Split(val, ",") {
 				if v = strings.TrimSpace(v); v != "" {
 					out[key] = append(out[key], v)
@@ -275,126 +253,12 @@ func splitCmdline(s string) []string {
 	return words
 }
 
-// listFlags are the repeatable flags; their kernel values split on commas.
-var listFlags = map[string]bool{
+// ListKeys are the repeatable flags; their kernel command-line values split
+// on commas (sztp.url=A,B). cmd/sztp tests that they are exactly the flags
+// whose values are lists.
+var ListKeys = map[string]bool{
 	"bootstrap-url": true, "server-trust-anchor": true, "voucher-trust-anchor": true,
 	"idevid-cert-index": true, "lease-file": true, "interface": true,
 	"ssh-host-key": true, "trust-anchor-cert": true, "assertion": true,
-}
-
-func isListFlag(k string) bool { return listFlags[k] }
-
-// extraKeys are settings that are not flags of a subcommand: sztp.disable,
-// and the root's --log-level.
-var extraKeys = map[string]bool{"disable": true, "log-level": true}
-
-// notFromFiles are flags that make no sense in the config file or cmdline.
-var notFromFiles = map[string]bool{"config": true, "cmdline-file": true, "help": true}
-
-// layers are the config file and kernel settings for a command.
-type layers struct {
-	file, kernel settings
-	fileName     string
-}
-
-// loadLayers reads the config file and kernel command line named by the
-// command's --config and --cmdline-file flags. known are the keys any
-// command accepts; an unknown key in the file is an error, on the kernel
-// command line a warning.
-func loadLayers(cmd *cobra.Command, known map[string]bool) (*layers, error) {
-	l := &layers{file: settings{}, kernel: settings{}}
-	fs := cmd.Flags()
-	cfgFile, _ := fs.GetString("config")
-	explicit := fs.Changed("config")
-	if cfgFile != "" {
-		data, err := os.ReadFile(cfgFile)
-		switch {
-		case err == nil:
-			s, err := parseConfigFile(data)
-			if err != nil {
-				return nil, usagef("config file %s: %v", cfgFile, err)
-			}
-			for k := range s {
-				if (!known[k] && !extraKeys[k]) || notFromFiles[k] {
-					return nil, usagef("config file %s: unknown key %q", cfgFile, k)
-				}
-			}
-			l.file, l.fileName = s, cfgFile
-		case errors.Is(err, os.ErrNotExist) && !explicit:
-			// A missing default config file is fine.
-		default:
-			return nil, usagef("config file: %v", err)
-		}
-	}
-	cmdFile, _ := fs.GetString("cmdline-file")
-	if cmdFile != "" {
-		data, err := os.ReadFile(cmdFile)
-		switch {
-		case err == nil:
-			l.kernel = parseCmdline(string(data))
-		case errors.Is(err, os.ErrNotExist) && !fs.Changed("cmdline-file"):
-		default:
-			return nil, usagef("kernel command line: %v", err)
-		}
-	}
-	log := logger(cmd)
-	for k := range l.kernel {
-		if (!known[k] && !extraKeys[k]) || notFromFiles[k] {
-			log.Warn("ignoring unknown kernel command-line parameter", "param", "sztp."+k)
-			delete(l.kernel, k)
-		}
-	}
-	return l, nil
-}
-
-// apply sets every flag of fs that was not given on the command line from
-// the kernel command line, else from the config file.
-func (l *layers) apply(fs *pflag.FlagSet) error {
-	var err error
-	fs.VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || notFromFiles[f.Name] {
-			return
-		}
-		vals, from := l.kernel[f.Name], "kernel command line"
-		if vals == nil {
-			vals, from = l.file[f.Name], "config file "+l.fileName
-		}
-		if vals == nil {
-			return
-		}
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			if e := sv.Replace(vals); e != nil {
-				err = usagef("%s: %s: %v", from, f.Name, e)
-			}
-			f.Changed = true
-			return
-		}
-		if len(vals) != 1 {
-			err = usagef("%s: %s takes one value, got %d", from, f.Name, len(vals))
-			return
-		}
-		if e := fs.Set(f.Name, vals[0]); e != nil {
-			err = usagef("%s: %s: %v", from, f.Name, e)
-		}
-	})
-	return err
-}
-
-// disabled reports whether sztp.disable (or disable: true) is set.
-func (l *layers) disabled() bool {
-	for _, s := range []settings{l.kernel, l.file} {
-		if v, ok := s["disable"]; ok {
-			return len(v) == 0 || v[len(v)-1] == "true" || v[len(v)-1] == "1" || v[len(v)-1] == "yes"
-		}
-	}
-	return false
-}
-
-// flagNames lists the flag names of a command (for validation).
-func flagNames(cmds ...*cobra.Command) map[string]bool {
-	out := map[string]bool{}
-	for _, c := range cmds {
-		c.Flags().VisitAll(func(f *pflag.Flag) { out[f.Name] = true })
-	}
-	return out
+	"dns-domain": true, "dns-server": true,
 }
