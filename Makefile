@@ -82,7 +82,7 @@ clean:
 
 # ---- images, end-to-end test, release binaries, installation (issue 7) ----
 
-.PHONY: initramfs e2e dist install
+.PHONY: initramfs e2e dist deb install
 
 ## initramfs: u-root initramfs with `sztp run` as uinit, at INITRAMFS.
 ##   Bake trust anchors and a config file in with SERVER_TRUST_ANCHOR=F,
@@ -111,6 +111,15 @@ dist:
 	  scripts/check-size $$out $$arch; \
 	done
 	cd $(DIST) && sha256sum sztp-linux-amd64 sztp-linux-arm64 > SHA256SUMS && cat SHA256SUMS
+
+## deb: DIST/sztp_VERSION_amd64.deb and _arm64.deb (scripts/build-deb: binary,
+##   systemd unit, man pages, bash completion, /etc/sztp/config.yaml conffile);
+##   VERSION is git describe mapped to a Debian version (scripts/deb-version)
+DEB_VERSION ?= $(shell scripts/deb-version $(VERSION))
+deb: dist build
+	@set -e; for arch in amd64 arm64; do \
+	  scripts/build-deb $$arch '$(DEB_VERSION)' $(DIST)/sztp-linux-$$arch $(DIST) $(BIN); \
+	done
 
 ## install: the binary and the systemd unit under DESTDIR/PREFIX
 BINDIR ?= $(PREFIX)/bin

@@ -29,9 +29,15 @@ type Candidate struct {
 	// Artifacts, when set instead of URL, are bootstrapping data from an
 	// untrusted source (trust-state FALSE unless the data is signed).
 	Artifacts *trust.Artifacts
+	// Label names where Artifacts came from in logs and errors (e.g.
+	// "/dev/sdb1:sztp/SN-0001").
+	Label string
 }
 
 func (c Candidate) String() string {
+	if c.Artifacts != nil && c.Label != "" {
+		return "bootstrapping data from " + c.Label
+	}
 	if c.Artifacts != nil {
 		return "bootstrapping data"
 	}

@@ -209,3 +209,49 @@ func TestListFlagsAreTheRepeatableFlags(t *testing.T) {
 		}
 	}
 }
+
+// docs/config.yaml (the .deb's /etc/sztp/config.yaml, made by make docs)
+// names every setting of run, and uncommented it is a valid config file that
+// sets each flag to its default (issue 14 item 4).
+func TestConfigExampleIsValid(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	keys := map[string]bool{}
+	for _, l := range strings.Split(string(data), "\n") {
+		rest, ok := strings.CutPrefix(l, "# ")
+		key, _, isKey := strings.Cut(rest, ": ")
+		if ok && isKey && key != "" && !strings.ContainsAny(key, " /'") {
+			lines = append(lines, rest)
+			keys[key] = true
+		}
+	}
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(cfg, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	cmd := newRunCmd()
+	if err := cmd.ParseFlags([]string{"--config", cfg, "--cmdline-file", ""}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := loadLayers(cmd)
+	if err != nil {
+		t.Fatalf("uncommented docs/config.yaml: %v", err)
+	}
+	if err := l.Apply(cmd.Flags()); err != nil {
+		t.Fatalf("uncommented docs/config.yaml: %v", err)
+	}
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Hidden || f.Name == "config" || f.Name == "cmdline-file" {
+			return
+		}
+		if !keys[f.Name] {
+			t.Errorf("docs/config.yaml lacks %s: run make docs", f.Name)
+		} else if f.Value.String() != f.DefValue {
+			t.Errorf("docs/config.yaml sets %s to %q, not its default %q", f.Name, f.Value.String(), f.DefValue)
+		}
+	})
+	if !keys["log-level"] || !keys["disable"] {
+		t.Error("docs/config.yaml lacks log-level or disable")
+	}
+}

@@ -66,6 +66,7 @@ type runFlags struct {
 	resolvConf      string
 	sshHostKeys     []string
 	anchorCerts     []string
+	removable       removableFlags
 	dnsOpts         dnsFlags
 	// lookupHost, set when DNS is a source, resolves server names with
 	// the DNS source's name servers and mDNS too.
@@ -89,6 +90,7 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	f.dnsOpts.add(fs, true)
 	fs.StringVar(&f.resolvConf, "resolv-conf", "/etc/resolv.conf", "resolver file written from DHCP leases")
 	fs.MarkHidden("resolv-conf")
+	f.removable.add(fs)
 	fs.BoolVar(&f.once, "once", false, "make one pass over the sources and exit (exit 1 when it failed) instead of retrying until success")
 	addStateDir(fs, &f.stateDir)
 	fs.StringVar(&f.imageHook, "image-hook", "", "how to install a boot image: "+strings.Join(boot.ImageHookNames(), ", ")+", e.g. file:/dev/sdb2,reboot (default: unset, so an image the device does not already run is a boot-image-error)")
@@ -122,14 +124,15 @@ func addStateDir(fs *pflag.FlagSet, p *string) {
 
 const runLong = `Bootstrap this device (RFC 8572).
 
-sztp run tries each source in order, local before remote: DHCP lease files
-(--lease-file), live DHCP (options 143/136; by default only when no server is
-configured, or with --dhcp), DNS (TXT <serial>._sztp.<domain>, then SRV
-_sztp._tcp.<domain>, mDNS before unicast; by default only when no server is
-configured, or with --dns, --dns-domain or --dns-server; see sztp dns), then
---bootstrap-url (or sztp.url= on the kernel command line, or bootstrap-url in
-the config file). Servers learned from DHCP or DNS are untrusted: they can
-only give signed data or redirect information.
+sztp run tries each source in order, local before remote: removable storage
+(--removable-storage), DHCP lease files (--lease-file), live DHCP (options
+143/136; by default only when no server is configured, or with --dhcp), DNS
+(TXT <serial>._sztp.<domain>, then SRV _sztp._tcp.<domain>, mDNS before
+unicast; by default only when no server is configured, or with --dns,
+--dns-domain or --dns-server; see sztp dns), then --bootstrap-url (or
+sztp.url= on the kernel command line, or bootstrap-url in the config file).
+Removable storage and servers learned from DHCP or DNS are untrusted: they
+can only give signed data or redirect information.
 
 For each bootstrap server it authenticates the server against
 --server-trust-anchor, sends get-bootstrapping-data, follows redirect
@@ -216,6 +219,9 @@ func (f *runFlags) validate() error {
 	}
 	if f.backoffMax < f.backoffInitial {
 		return usagef("--retry-max %s is less than --retry-initial %s", f.backoffMax, f.backoffInitial)
+	}
+	if f.removable.timeout < 0 {
+		return usagef("--removable-storage-timeout %s: must not be negative", f.removable.timeout)
 	}
 	if f.entropyTimeout < 0 {
 		return usagef("--entropy-timeout %s: must not be negative", f.entropyTimeout)

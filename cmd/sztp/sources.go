@@ -12,9 +12,10 @@ import (
 )
 
 // sources lists where `sztp run` looks for bootstrap servers, local before
-// remote (C6): DHCP lease files, then live DHCP, then DNS (RFC 8572 4.2,
-// with the domain and name servers of this pass's leases), then the
-// configured servers (--bootstrap-url, sztp.url=, bootstrap-url in the config file).
+// remote (C6): removable storage, DHCP lease files, then live DHCP, then
+// DNS (RFC 8572 4.2, with the domain and name servers of this pass's
+// leases), then the configured servers (--bootstrap-url, sztp.url=,
+// bootstrap-url in the config file).
 // Live DHCP runs when asked for with --dhcp, and by default when nothing
 // else is configured. URIs from DHCP are untrusted: their servers are
 // contacted provisionally and can only give signed data or redirect
@@ -22,6 +23,9 @@ import (
 func (f *runFlags) sources(changed func(string) bool, log *slog.Logger) ([]client.Source, error) {
 	dhcpSet := changed("dhcp")
 	var srcs []client.Source
+	if f.removable.path != "" {
+		srcs = append(srcs, f.removable.source(&f.serial, log))
+	}
 	book := &leaseBook{}
 	if len(f.leaseFiles) > 0 {
 		files := f.leaseFiles
@@ -80,7 +84,7 @@ func (f *runFlags) sources(changed func(string) bool, log *slog.Logger) ([]clien
 		srcs = append(srcs, client.URLSource{Label: "bootstrap-url", URLs: f.urls, Mode: client.Opportunistic})
 	}
 	if len(srcs) == 0 {
-		return nil, usagef("no bootstrap server: give --bootstrap-url, sztp.url= on the kernel command line, bootstrap-url in %s, --dhcp, --lease-file or --dns", f.configFile)
+		return nil, usagef("no bootstrap server: give --bootstrap-url, sztp.url= on the kernel command line, bootstrap-url in %s, --dhcp, --lease-file, --dns or --removable-storage", f.configFile)
 	}
 	return srcs, nil
 }

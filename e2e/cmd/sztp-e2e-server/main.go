@@ -14,6 +14,10 @@
 //	    and a post-configuration script and a configuration. Every progress
 //	    report is appended to the reports file as a JSON line; the bootstrap
 //	    server URI is written to the ready file once it listens.
+//	sztp-e2e-server -pki DIR -serial SN -stick OUT
+//	    writes the files of a USB stick for device SN into OUT (stick.go):
+//	    signed onboarding information in OUT/sztp/ and unsigned onboarding
+//	    information in OUT/sztp/SN/, which the device must refuse first.
 //	sztp-e2e-server -files DIR -listen IP -ready F
 //	    serves the files of DIR over plain HTTP (the harness self-test).
 //
@@ -43,8 +47,8 @@ func main() {
 }
 
 type options struct {
-	initPKI, pki, listen, clientCA, serial, image, osName, osVersion, reports, ready, files string
-	csr                                                                                     bool
+	initPKI, pki, listen, clientCA, serial, image, osName, osVersion, reports, ready, files, stick string
+	csr                                                                                            bool
 }
 
 func run(args []string) error {
@@ -62,6 +66,7 @@ func run(args []string) error {
 	fs.StringVar(&o.ready, "ready", "", "write the server's URI to this file once it listens")
 	fs.StringVar(&o.files, "files", "", "serve the files of this directory over plain HTTP")
 	fs.BoolVar(&o.csr, "csr", false, "ask a device that offers csr-support for a CSR (RFC 9646) and issue an LDevID from the PKI's device CA, in the configuration's ietf-keystore")
+	fs.StringVar(&o.stick, "stick", "", "with -pki and -serial: write a USB stick's sztp/ tree into this directory and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,6 +74,8 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	switch {
+	case o.stick != "":
+		return writeStick(o)
 	case o.initPKI != "":
 		return initPKI(o.initPKI)
 	case o.pki != "":

@@ -13,6 +13,9 @@ type VMConfig struct {
 	MemoryMiB              int    // default 1024 (the stage-1 guest holds the downloaded bundle in RAM)
 	Tap                    string // tap device in the namespace; "" for no NIC
 	TPMSocket              string // swtpm control socket; "" for no TPM
+	// USBStick is a raw disk image attached read-only as a USB mass-storage
+	// device behind an xHCI controller; "" for none.
+	USBStick string
 	// Console receives the guest's serial console (and QEMU's own messages).
 	Console string
 }
@@ -63,6 +66,10 @@ func QEMUArgs(cfg VMConfig) []string {
 	if cfg.TPMSocket != "" {
 		argv = append(argv, "-chardev", "socket,id=chrtpm,path="+cfg.TPMSocket,
 			"-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0")
+	}
+	if cfg.USBStick != "" {
+		argv = append(argv, "-drive", "if=none,id=stick,format=raw,readonly=on,file="+cfg.USBStick,
+			"-device", "qemu-xhci,id=xhci", "-device", "usb-storage,bus=xhci.0,drive=stick")
 	}
 	return argv
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// The committed docs/man and docs/cli are what gendocs makes from the
+// The committed docs/man, docs/cli and docs/config.yaml are what gendocs makes from the
 // current command tree: run `make docs` after changing a command, flag or
 // help text (issue 14 item 1).
 func TestCommittedDocsAreCurrent(t *testing.T) {
@@ -33,6 +33,10 @@ func TestCommittedDocsAreCurrent(t *testing.T) {
 				t.Errorf("docs/%s/%s is no longer generated: run make docs", sub, name)
 			}
 		}
+	}
+	want, _ := os.ReadFile(filepath.Join(tmp, "config.yaml"))
+	if got, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "config.yaml")); err != nil || string(got) != string(want) {
+		t.Errorf("docs/config.yaml is stale or missing (%v): run make docs", err)
 	}
 }
 
