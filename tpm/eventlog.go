@@ -62,12 +62,10 @@ type Event struct {
 	Artifact string    `json:"artifact"`
 	Size     int64     `json:"size"`
 	Time     time.Time `json:"time"`
-	// ResetCount is the TPM's reset count when the record was made; the log
-	// holds the records of one TPM reset (boot) only.
-	ResetCount uint32 `json:"tpm-reset-count"`
-	// PCRBefore is the PCR's value before the first record of this boot
-	// was extended (hex): all zeros unless something else (firmware, a boot
-	// loader) extended the PCR first. Replay starts from it.
+	// PCRBefore, on the first record of a log, is the PCR's value before
+	// that record was extended (hex): all zeros after a TPM reset unless
+	// something else (firmware, a boot loader, an earlier stage before a
+	// kexec) extended the PCR first. Replay starts from it.
 	PCRBefore string `json:"pcr-before,omitempty"`
 }
 
@@ -95,31 +93,33 @@ func (m *Measurer) Measure(ctx context.Context, artifact string, digest []byte, 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	reset, err := ResetCount(m.Dev)
-	if err != nil {
-		return fmt.Errorf("measuring %s: %w", artifact, err)
-	}
 	recs, err := ReadEventLog(m.Path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("measuring %s: %w", artifact, err)
 	}
-	if len(recs) > 0 && recs[len(recs)-1].Content.ResetCount != reset {
-		// A new boot: the PCR started over. Keep the old log aside.
-		old := m.Path + fmt.Sprintf(".reset-%d", recs[len(recs)-1].Content.ResetCount)
-		if err := os.Rename(m.Path, old); err != nil {
-			return fmt.Errorf("measuring %s: setting aside the log of an earlier boot: %w", artifact, err)
+	before, err := ReadPCR(m.Dev, m.PCR)
+	if err != nil {
+		return fmt.Errorf("measuring %s: %w", artifact, err)
+	}
+	if len(recs) > 0 {
+		// A log that no longer explains the PCR is from an earlier boot
+		// (the PCR started over) or was overtaken by another extension:
+		// keep it aside and start a log that begins at the PCR's value.
+		if want, err := Replay(recs); err != nil || !bytes.Equal(want[m.PCR], before) {
+			if err := os.Rename(m.Path, m.Path+".prev"); err != nil {
+				return fmt.Errorf("measuring %s: setting aside an event log that no longer matches pcr %d: %w", artifact, m.PCR, err)
+			}
+			if m.Logger != nil {
+				m.Logger.Info("event log set aside: it does not explain the PCR (an earlier boot?)", "pcr", m.PCR, "old", m.Path+".prev")
+			}
+			recs = nil
 		}
-		recs = nil
 	}
 	if len(recs) >= MaxEventLogRecords {
 		return fmt.Errorf("measuring %s: event log %s holds %d records already", artifact, m.Path, len(recs))
 	}
-	ev := Event{Artifact: artifact, Size: size, Time: m.now().UTC(), ResetCount: reset}
+	ev := Event{Artifact: artifact, Size: size, Time: m.now().UTC()}
 	if len(recs) == 0 {
-		before, err := ReadPCR(m.Dev, m.PCR)
-		if err != nil {
-			return fmt.Errorf("measuring %s: %w", artifact, err)
-		}
 		ev.PCRBefore = hex.EncodeToString(before)
 	}
 	if err := ExtendPCR(m.Dev, m.PCR, digest); err != nil {

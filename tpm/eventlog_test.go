@@ -78,4 +78,25 @@ func TestSWTPMMeasurer(t *testing.T) {
 	if err := m.Measure(context.Background(), "x", []byte{1}, 1); err == nil {
 		t.Error("a digest that is not SHA-256 was accepted")
 	}
+	// Something else extends the PCR (or the TPM was reset): the log no
+	// longer explains it, so the next measurement starts a new log from
+	// the PCR's value and keeps the old one aside.
+	other := sha256.Sum256([]byte("someone else"))
+	if err := ExtendPCR(dev, 16, other[:]); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("post-configuration-script"))
+	if err := m.Measure(context.Background(), "post-configuration-script", sum[:], 1); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ReadEventLog(m.Path)
+	if err != nil || len(recs) != 1 || recs[0].Content.PCRBefore == "" {
+		t.Fatalf("new log: %+v, %v", recs, err)
+	}
+	if _, err := VerifyEventLog(dev, recs); err != nil {
+		t.Fatalf("new log: %v", err)
+	}
+	if old, err := ReadEventLog(m.Path + ".prev"); err != nil || len(old) != 2 {
+		t.Errorf("the old log was not kept aside: %d records, %v", len(old), err)
+	}
 }

@@ -53,13 +53,3 @@ func ReadPCR(dev *Device, pcr int) ([]byte, error) {
 	}
 	return rsp.PCRValues.Digests[0].Buffer, nil
 }
-
-// ResetCount is the TPM's count of TPM Resets (power cycles, Startup(CLEAR)
-// after a reboot): PCRs start over when it changes.
-func ResetCount(dev *Device) (uint32, error) {
-	rsp, err := tpm2.ReadClock{}.Execute(dev)
-	if err != nil {
-		return 0, fmt.Errorf("reading the tpm clock: %w", err)
-	}
-	return rsp.CurrentTime.ClockInfo.ResetCount, nil
-}
