@@ -90,23 +90,18 @@ func CreateLDevID(ctx context.Context, dev *Device, alg KeyAlgorithm, handle uin
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	cr, err := tpm2.Create{
+	ld, err := tpm2.CreateLoaded{
 		ParentHandle: tpm2.AuthHandle{Handle: parent.Handle, Name: parent.Name, Auth: auth},
-		InPublic:     tpm2.New2B(tmpl),
+		InPublic:     tpm2.New2BTemplate(&tmpl),
 	}.Execute(dev)
+	release()
 	if err != nil {
 		return nil, fmt.Errorf("creating the %s ldevid key: %w", alg, err)
 	}
-	ld, err := tpm2.Load{
-		ParentHandle: tpm2.AuthHandle{Handle: parent.Handle, Name: parent.Name, Auth: tpm2.PasswordAuth(nil)},
-		InPrivate:    cr.OutPrivate,
-		InPublic:     cr.OutPublic,
-	}.Execute(dev)
-	if err != nil {
-		return nil, fmt.Errorf("loading the ldevid key: %w", err)
-	}
 	defer tpm2.FlushContext{FlushHandle: ld.ObjectHandle}.Execute(dev)
+	if _, err := checkName(ld.Name, &ld.OutPublic); err != nil {
+		return nil, fmt.Errorf("the new ldevid key: %w", err)
+	}
 	if err := Evict(dev, handle); err != nil {
 		return nil, err
 	}
