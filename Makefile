@@ -87,7 +87,7 @@ clean:
 ## initramfs: u-root initramfs with `sztp run` as uinit, at INITRAMFS.
 ##   Bake trust anchors and a config file in with SERVER_TRUST_ANCHOR=F,
 ##   VOUCHER_TRUST_ANCHOR=F, SZTP_CONFIG=F (-> /etc/sztp/config.yaml);
-##   the kernel command line (sztp.url=, sztp.tpm=, sztp.<flag>=) does the rest.
+##   the kernel command line (sztp.url=, sztp.<flag>=; not trust inputs) does the rest.
 INITRAMFS ?= bin/initramfs.cpio
 INITRAMFS_ARCH ?= amd64
 initramfs:

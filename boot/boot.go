@@ -25,12 +25,24 @@ type Installed struct {
 	// cancelled, or it stopped before reporting): the kexec hook unloads the
 	// kernel it loaded. It is not an image rollback.
 	Abandon func() error
+	// Rollback, when non-nil, restores what the target held before
+	// InstallImage (C83). The engine calls it when the image was installed
+	// without a reboot and a later step failed (pre-configuration script,
+	// configuration, post-configuration script, bootstrap-complete), so the
+	// device does not later boot software from a failed onboarding. file:
+	// puts back the previous content it kept; exec: runs the program with
+	// SZTP_STEP=boot-image-rollback (HOOKS.md).
+	Rollback func(ctx context.Context) error
+	// Commit, when non-nil, discards what Rollback would need (the kept
+	// previous content); the engine calls it after a completed bootstrap.
+	Commit  func() error
 	Message string
 }
 
 // ImageInstaller installs a verified image. It either installs the whole
 // image and returns a non-nil *Installed, or returns an error; an error means
-// the target must not be considered installed (digest 2.7, C83).
+// the target must not be considered installed (RFC 8572 5.6, C83). An
+// installer that can undo the install sets Installed.Rollback.
 type ImageInstaller interface {
 	InstallImage(ctx context.Context, img Image) (*Installed, error)
 }

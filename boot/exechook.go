@@ -11,6 +11,7 @@ import (
 // Values of SZTP_STEP for exec hooks.
 const (
 	StepBootImage      = "boot-image"
+	StepImageRollback  = "boot-image-rollback"
 	StepConfiguration  = "configuration"
 	StepConfigRollback = "configuration-rollback"
 )
@@ -21,6 +22,13 @@ const (
 	envOSVersion      = "SZTP_OS_VERSION="
 	envImage          = "SZTP_IMAGE="
 	envConfigHandling = "SZTP_CONFIG_HANDLING="
+	envAction         = "SZTP_ACTION="
+)
+
+// Values of SZTP_ACTION for the exec image hook.
+const (
+	ActionInstall  = "install"
+	ActionRollback = "rollback"
 )
 
 func init() {
@@ -68,26 +76,33 @@ func checkProgram(prog string) error {
 }
 
 // InstallImage runs the program with the image path in SZTP_IMAGE and
-// nothing on stdin (images can be GiB; the program opens the file).
+// nothing on stdin (images can be GiB; the program opens the file). An
+// image installed without a reboot can be rolled back: the program runs
+// again with SZTP_STEP=boot-image-rollback and SZTP_ACTION=rollback (C83).
 func (h *execHook) InstallImage(ctx context.Context, img Image) (*Installed, error) {
 	log := h.opts.logger().With("hook", "exec", "program", h.prog)
 	log.Info("installing image", "image", img.Path, "os-name", img.OSName, "os-version", img.OSVersion)
-	res, err := runProgram(ctx, h.opts, program{
-		path: h.prog,
-		dir:  "/",
-		env: []string{
-			envStep + StepBootImage,
-			envImage + img.Path,
-			envOSName + img.OSName,
-			envOSVersion + img.OSVersion,
-		},
-	})
+	res, err := h.runImage(ctx, StepBootImage, ActionInstall, img)
 	if err != nil {
-		return nil, fmt.Errorf("exec hook: %w%s", err, outputSuffix(res.output))
+		return nil, err
 	}
 	switch {
 	case res.signal == "" && res.exitCode == 0:
-		return &Installed{Message: withOutput("installed by "+h.prog, res.output)}, nil
+		return &Installed{
+			Message: withOutput("installed by "+h.prog, res.output),
+			Rollback: func(ctx context.Context) error {
+				log.Warn("rolling back the image")
+				// A rollback is not cancelled with the step that failed.
+				res, err := h.runImage(context.WithoutCancel(ctx), StepImageRollback, ActionRollback, img)
+				if err != nil {
+					return err
+				}
+				if res.signal != "" || res.exitCode != 0 {
+					return fmt.Errorf("exec hook %s %s: %s", h.prog, StepImageRollback, withOutput(res.describe(), res.output))
+				}
+				return nil
+			},
+		}, nil
 	case res.signal == "" && res.exitCode == ExitReboot:
 		return &Installed{
 			Message: withOutput("installed by "+h.prog+", reboot requested", res.output),
@@ -95,6 +110,24 @@ func (h *execHook) InstallImage(ctx context.Context, img Image) (*Installed, err
 		}, nil
 	}
 	return nil, fmt.Errorf("exec hook %s: %s", h.prog, withOutput(res.describe(), res.output))
+}
+
+func (h *execHook) runImage(ctx context.Context, step, action string, img Image) (runResult, error) {
+	res, err := runProgram(ctx, h.opts, program{
+		path: h.prog,
+		dir:  "/",
+		env: []string{
+			envStep + step,
+			envAction + action,
+			envImage + img.Path,
+			envOSName + img.OSName,
+			envOSVersion + img.OSVersion,
+		},
+	})
+	if err != nil {
+		return res, fmt.Errorf("exec hook %s: %w%s", step, err, outputSuffix(res.output))
+	}
+	return res, nil
 }
 
 // ApplyConfig runs the program with the configuration on stdin. The program

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -51,7 +52,11 @@ func newFileHook(path string, opts Options) (*fileHook, error) {
 	return &fileHook{path: path, opts: opts}, nil
 }
 
-// InstallImage streams the image to the target.
+// InstallImage streams the image to the target. It keeps what the target
+// held before, so that Installed.Rollback can put it back (C83): a regular
+// file's previous content stays as PATH.sztp-previous (a hard link, else a
+// copy); a block device's overwritten region is copied to Options.WorkDir
+// first, when it has room (else the image has no rollback, with a warning).
 func (h *fileHook) InstallImage(ctx context.Context, img Image) (*Installed, error) {
 	src, err := os.Open(img.Path)
 	if err != nil {
@@ -64,29 +69,184 @@ func (h *fileHook) InstallImage(ctx context.Context, img Image) (*Installed, err
 	}
 	size := sfi.Size()
 	log := h.opts.logger().With("hook", "file", "target", h.path)
+	in := &Installed{Message: fmt.Sprintf("image %s written to %s (%d bytes)", imageName(img), h.path, size)}
 
 	fi, err := os.Stat(h.path)
 	switch {
 	case err == nil && isBlockDevice(fi.Mode()):
+		saved, err := h.saveRegion(ctx, size)
+		if err != nil {
+			return nil, fmt.Errorf("file hook: %w", err)
+		}
 		log.Info("writing image to block device", "image", img.Path, "bytes", size)
 		if err := writeBlockDevice(ctx, h.path, src, size); err != nil {
+			saved.discard()
 			return nil, fmt.Errorf("file hook: %w", err)
+		}
+		if saved != nil {
+			in.Rollback, in.Commit = saved.restore(h.path, log), saved.discard
 		}
 	case err == nil && !fi.Mode().IsRegular():
 		return nil, fmt.Errorf("file hook: %s is neither a regular file nor a block device (%v)", h.path, fi.Mode().Type())
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("file hook: %w", err)
 	default:
+		target := resolve(h.path)
+		prev, err := keepPrevious(target, err == nil)
+		if err != nil {
+			return nil, fmt.Errorf("file hook: keeping the previous image for a rollback: %w", err)
+		}
 		log.Info("writing image to file", "image", img.Path, "bytes", size)
-		err := atomicfile.WriteFrom(resolve(h.path), 0o644, func(w io.Writer) error {
+		err = atomicfile.WriteFrom(target, 0o644, func(w io.Writer) error {
 			_, err := copyCtx(ctx, w, src)
 			return err
 		})
 		if err != nil {
+			prev.discard()
 			return nil, fmt.Errorf("file hook: %w", err)
 		}
+		in.Rollback, in.Commit = prev.restore(log), prev.discard
 	}
-	return &Installed{Message: fmt.Sprintf("image %s written to %s (%d bytes)", imageName(img), h.path, size)}, nil
+	return in, nil
+}
+
+// previousFile is the content a regular-file target had before an image
+// replaced it.
+type previousFile struct {
+	target, kept string // kept is "" when the target did not exist
+}
+
+// previousSuffix names the kept previous content beside the target.
+const previousSuffix = ".sztp-previous"
+
+func keepPrevious(target string, existed bool) (*previousFile, error) {
+	p := &previousFile{target: target}
+	if !existed {
+		return p, nil
+	}
+	p.kept = target + previousSuffix
+	if err := os.Remove(p.kept); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.Link(target, p.kept); err != nil {
+		// No hard links (e.g. vfat): copy.
+		f, err := os.Open(target)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := atomicfile.WriteFrom(p.kept, 0o600, func(w io.Writer) error { _, err := io.Copy(w, f); return err }); err != nil {
+			return nil, err
+		}
+	}
+	return p, atomicfile.SyncDir(filepath.Dir(target))
+}
+
+func (p *previousFile) restore(log *slog.Logger) func(context.Context) error {
+	return func(context.Context) error {
+		log.Warn("rolling back the image: restoring the previous content", "kept", p.kept)
+		if p.kept == "" {
+			if err := os.Remove(p.target); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		} else if err := os.Rename(p.kept, p.target); err != nil {
+			return err
+		}
+		return atomicfile.SyncDir(filepath.Dir(p.target))
+	}
+}
+
+func (p *previousFile) discard() error {
+	if p == nil || p.kept == "" {
+		return nil
+	}
+	if err := os.Remove(p.kept); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// savedRegion is a copy of the part of a block device an image overwrites.
+type savedRegion struct {
+	path string
+	size int64
+}
+
+// saveRegion copies the first size bytes of the device to a private file
+// in Options.WorkDir. Without room there it returns nil (no rollback) and
+// warns: an A/B layout (file:/dev/slot-b and switching slots only after
+// success) is the alternative that needs no copy.
+func (h *fileHook) saveRegion(ctx context.Context, size int64) (*savedRegion, error) {
+	log := h.opts.logger().With("hook", "file", "target", h.path)
+	dir := h.opts.WorkDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err == nil && int64(st.Bavail)*int64(st.Bsize) < size+copyBufSize {
+		log.Warn("no room to keep the overwritten region of the device: this image cannot be rolled back", "dir", dir, "need", size)
+		return nil, nil
+	}
+	dev, err := os.Open(h.path)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", h.path, err)
+	}
+	defer dev.Close()
+	devSize, err := dev.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, fmt.Errorf("sizing %s: %w", h.path, err)
+	}
+	if size > devSize {
+		return nil, fmt.Errorf("image of %d bytes does not fit %s (%d bytes)", size, h.path, devSize)
+	}
+	if _, err := dev.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", h.path, err)
+	}
+	f, err := os.CreateTemp(dir, "sztp-rollback-*")
+	if err != nil {
+		return nil, fmt.Errorf("keeping the overwritten region for a rollback: %w", err)
+	}
+	r := &savedRegion{path: f.Name(), size: size}
+	n, err := copyCtx(ctx, f, io.LimitReader(dev, size))
+	if err == nil && n != size {
+		err = fmt.Errorf("%s ended after %d of %d bytes", h.path, n, size)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		r.discard()
+		return nil, fmt.Errorf("keeping the overwritten region for a rollback: %w", err)
+	}
+	return r, nil
+}
+
+func (r *savedRegion) restore(dev string, log *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		log.Warn("rolling back the image: writing back the overwritten region", "bytes", r.size)
+		f, err := os.Open(r.path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := writeBlockDevice(ctx, dev, f, r.size); err != nil {
+			return err
+		}
+		return r.discard()
+	}
+}
+
+func (r *savedRegion) discard() error {
+	if r == nil {
+		return nil
+	}
+	if err := os.Remove(r.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // resolve follows symbolic links to an existing target, so that an atomic

@@ -62,6 +62,10 @@ func TestFileImageToFile(t *testing.T) {
 	if !bytes.Equal(written, data) {
 		t.Errorf("target holds %d bytes that differ from the %d-byte image", len(written), len(data))
 	}
+	// The previous content is kept for a rollback (C83) until Commit.
+	if err := got.Commit(); err != nil {
+		t.Fatal(err)
+	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("%d entries in the target dir, want 1 (no temp files)", len(ents))
 	}

@@ -129,6 +129,8 @@ func (c chainInstaller) InstallImage(ctx context.Context, img Image) (*Installed
 	var out Installed
 	var msgs []string
 	var abandons []func() error
+	var rollbacks []func(context.Context) error
+	var commits []func() error
 	abandonAll := func() error {
 		var errs []error
 		for _, a := range abandons {
@@ -136,12 +138,19 @@ func (c chainInstaller) InstallImage(ctx context.Context, img Image) (*Installed
 		}
 		return errors.Join(errs...)
 	}
+	// Roll back in reverse order: the last hook's change first.
+	rollbackAll := func(ctx context.Context) error {
+		var errs []error
+		for i := len(rollbacks) - 1; i >= 0; i-- {
+			errs = append(errs, rollbacks[i](ctx))
+		}
+		return errors.Join(errs...)
+	}
 	for i, in := range c {
 		got, err := in.InstallImage(ctx, img)
 		if err != nil {
-			if aerr := abandonAll(); aerr != nil {
-				err = errors.Join(err, aerr)
-			}
+			// What earlier hooks installed is undone where they can (C83).
+			err = errors.Join(err, abandonAll(), rollbackAll(context.WithoutCancel(ctx)))
 			return nil, fmt.Errorf("hook %d of %d: %w", i+1, len(c), err)
 		}
 		if got.Message != "" {
@@ -153,10 +162,28 @@ func (c chainInstaller) InstallImage(ctx context.Context, img Image) (*Installed
 		if got.Abandon != nil {
 			abandons = append(abandons, got.Abandon)
 		}
+		if got.Rollback != nil {
+			rollbacks = append(rollbacks, got.Rollback)
+		}
+		if got.Commit != nil {
+			commits = append(commits, got.Commit)
+		}
 	}
 	out.Message = strings.Join(msgs, "; ")
 	if len(abandons) > 0 {
 		out.Abandon = abandonAll
+	}
+	if len(rollbacks) > 0 {
+		out.Rollback = rollbackAll
+	}
+	if len(commits) > 0 {
+		out.Commit = func() error {
+			var errs []error
+			for _, c := range commits {
+				errs = append(errs, c())
+			}
+			return errors.Join(errs...)
+		}
 	}
 	return &out, nil
 }

@@ -29,6 +29,12 @@ const DefaultMaxConnections = 64
 // MaxRetryAfter caps how long a server's Retry-After can make the agent wait.
 const MaxRetryAfter = time.Hour
 
+// MaxProvisionalRetryAfter caps the Retry-After of a server that was not
+// authenticated (issue 10 item 13): anyone on the path (a DHCP-learned
+// server) could otherwise park the device for an hour. The cap is also at
+// most the backoff maximum (--retry-max).
+const MaxProvisionalRetryAfter = time.Minute
+
 // ImageFetcher downloads and verifies a boot image; *images.Fetcher is one.
 type ImageFetcher interface {
 	Fetch(ctx context.Context, req images.Request) (*images.Result, error)
@@ -137,13 +143,18 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Identity == nil || cfg.Identity.Certificate == nil {
 		return nil, errors.New("client: an identity is required (C11)")
 	}
+	// C11: the certificate is useless without its private key; say so
+	// now, not as a TLS failure at every server.
+	if err := cfg.Identity.checkKey(); err != nil {
+		return nil, fmt.Errorf("client: %w (C11)", err)
+	}
 	if cfg.Identity.SerialNumber == "" {
 		cfg.Identity.SerialNumber = SerialNumberOf(cfg.Identity.Certificate)
 	}
-	// C12: with both a client certificate and HTTP auth, both must name the
-	// same serial number.
-	if sn := SerialNumberOf(cfg.Identity.Certificate); cfg.Password != "" && sn != "" && sn != cfg.Identity.SerialNumber {
-		return nil, fmt.Errorf("client: the serial number %q for HTTP auth differs from the IDevID's %q (C12)", cfg.Identity.SerialNumber, sn)
+	// C12: the serial number sent (HTTP auth, get-bootstrapping-data) must
+	// be the client certificate's; issue 10 item 6: also without HTTP auth.
+	if sn := SerialNumberOf(cfg.Identity.Certificate); sn != "" && sn != cfg.Identity.SerialNumber {
+		return nil, fmt.Errorf("client: the serial number %q contradicts the IDevID certificate's serialNumber %q (C12)", cfg.Identity.SerialNumber, sn)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = backoff.RealClock{}
@@ -250,9 +261,10 @@ func (a *Agent) runSources(ctx context.Context) (*Outcome, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", src.Name(), err))
 			continue
 		}
+		// One attempt per source; candidate resets its per-candidate
+		// state (C8: trust-state FALSE at the start of each).
+		at := &attempt{a: a, source: src.Name()}
 		for _, c := range cands {
-			// C8: trust-state is FALSE at the start of each attempt.
-			at := &attempt{a: a, source: src.Name()}
 			out, err := at.candidate(ctx, c)
 			if err == nil {
 				out.Source = src.Name()
@@ -268,9 +280,26 @@ func (a *Agent) runSources(ctx context.Context) (*Outcome, error) {
 	return nil, errors.Join(errs...)
 }
 
-func (a *Agent) noteRetryAfter(err error) {
+// noteRetryAfter keeps the longest Retry-After of the round; that of a
+// server that was not authenticated counts for at most
+// min(MaxProvisionalRetryAfter, the backoff maximum).
+func (a *Agent) noteRetryAfter(err error, trusted bool) {
 	var se *StatusError
-	if errors.As(err, &se) && se.RetryAfter > a.retryAfter {
-		a.retryAfter = se.RetryAfter
+	if !errors.As(err, &se) {
+		return
+	}
+	ra := se.RetryAfter
+	if !trusted {
+		limit := MaxProvisionalRetryAfter
+		if m := a.cfg.Backoff.Max; m > 0 && m < limit {
+			limit = m
+		}
+		if ra > limit {
+			a.log.Info("capping the Retry-After of a server that was not authenticated", "retry-after", ra, "cap", limit)
+			ra = limit
+		}
+	}
+	if ra > a.retryAfter {
+		a.retryAfter = ra
 	}
 }

@@ -39,8 +39,13 @@ type attempt struct {
 	csr csrState
 }
 
+// candidate runs the algorithm for one candidate of a source. C8:
+// trust-state is FALSE at its start, whatever an earlier candidate of the
+// source left (a trusted server whose onboarding then failed); the
+// connection count restarts too.
 func (at *attempt) candidate(ctx context.Context, c Candidate) (*Outcome, error) {
 	at.trustState = false // C8
+	at.connections = 0
 	if c.Artifacts != nil {
 		return at.data(ctx, nil, *c.Artifacts, nil, "", 0)
 	}
@@ -115,7 +120,7 @@ func (at *attempt) server(ctx context.Context, base *url.URL, mode TLSMode, anch
 		out, in, err = at.csrExchange(ctx, conn, in, out, err)
 		if err != nil {
 			conn.Close()
-			a.noteRetryAfter(err)
+			a.noteRetryAfter(err, conn.Trusted())
 			errs = append(errs, err)
 			continue
 		}

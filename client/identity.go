@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/asn1"
+	"fmt"
 
 	"github.com/sztp/sztp/trust"
 )
@@ -72,4 +73,17 @@ func SerialNumberOf(cert *x509.Certificate) string {
 		}
 	}
 	return sn
+}
+
+// checkKey refuses a certificate without a private key, or with one that
+// is not the certificate's (C11: the device authenticates with both).
+func (id *Identity) checkKey() error {
+	if id.Signer == nil {
+		return fmt.Errorf("the IDevID certificate %q has no private key", id.Certificate.Subject)
+	}
+	pub, ok := id.Signer.Public().(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(id.Certificate.PublicKey) {
+		return fmt.Errorf("the private key is not the one of the IDevID certificate %q", id.Certificate.Subject)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/sztp/sztp/boot"
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/images"
+	"github.com/sztp/sztp/internal/safetext"
 	"github.com/sztp/sztp/internal/state"
 )
 
@@ -108,118 +110,161 @@ func (r *reporter) fail(ctx context.Context, pt conveyed.ProgressType, err error
 	return &StepError{Report: pt, Err: err}
 }
 
-// onboard processes onboarding information (digest 2.6). Every failure
-// returns to the enclosing loop with nothing left active (C82, C83).
+// onboarding is one run of the onboarding steps (RFC 8572 5.6) and what
+// they left active that a later failure must undo (C81, C83).
+type onboarding struct {
+	at *attempt
+	r  *reporter
+	oi *conveyed.OnboardingInformation
+	// image is the boot image installed in this run without a reboot;
+	// undoConfig restores the configuration committed in this run.
+	image      *boot.Installed
+	undoConfig func() error
+}
+
+// onboard processes onboarding information (RFC 8572 5.6), one step per
+// function. Every failure returns to the enclosing loop with nothing left
+// active (C82, C83): the configuration and the boot image installed in
+// this run are rolled back.
 func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.ReportingLevel, oi *conveyed.OnboardingInformation, signed bool) (*Outcome, error) {
-	a := at.a
-	r := at.newReporter(conn, level)
-	out := &Outcome{Result: Bootstrapped, Server: r.server, Signed: signed}
-
-	// Step 1 (C60, C61).
-	if err := r.send(ctx, conveyed.BootstrapInitiated, ""); err != nil {
-		return nil, r.fail(ctx, conveyed.BootstrapError, fmt.Errorf("bootstrap-initiated not accepted: %w", err))
+	o := &onboarding{at: at, r: at.newReporter(conn, level), oi: oi}
+	out := &Outcome{Result: Bootstrapped, Server: o.r.server, Signed: signed}
+	if err := o.initiate(ctx); err != nil {
+		return nil, err
 	}
-	// Step 2: parsing already happened (conveyed.Decode) before trust was
-	// established; at verbose level say so.
-	r.verbose(ctx, conveyed.ParsingInitiated, "")
-	r.verbose(ctx, conveyed.ParsingComplete, "")
-
-	// Step 3: boot image.
-	if oi.BootImage != nil {
-		res, err := at.bootImage(ctx, r, oi.BootImage)
-		if err != nil {
-			return nil, r.fail(ctx, conveyed.BootImageError, err)
-		}
-		if res != nil && res.Reboot != nil {
-			if err := ctx.Err(); err != nil {
-				at.abandon(res)
-				return nil, r.fail(ctx, conveyed.BootImageError, fmt.Errorf("stopped before rebooting into the installed image: %w", err))
-			}
-			// C75: report before rebooting; the server is not contacted again.
-			r.send(ctx, conveyed.BootImageInstalledRebooting, res.Message)
-			out.Result = Rebooting
-			a.log.Info("rebooting into the new boot image")
-			if err := res.Reboot(ctx); err != nil {
-				at.abandon(res)
-				return nil, fmt.Errorf("rebooting into the new image: %w", err)
-			}
-			out.Reports = r.sent
-			return out, nil
+	rebooting, err := o.bootImage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if rebooting {
+		out.Result, out.Reports = Rebooting, o.r.sent
+		return out, nil
+	}
+	for _, step := range []func(context.Context) error{o.preScript, o.configuration, o.postScript, o.complete} {
+		if err := step(ctx); err != nil {
+			return nil, err
 		}
 	}
+	out.Reports = o.r.sent
+	return out, nil
+}
 
-	// Step 4: pre-configuration script (C76, C77).
-	if len(oi.PreConfigurationScript) > 0 {
-		if err := at.script(ctx, r, "pre-configuration-script", oi.PreConfigurationScript, conveyed.PreScriptInitiated, conveyed.PreScriptWarning, conveyed.PreScriptComplete); err != nil {
-			return nil, r.fail(ctx, conveyed.PreScriptError, err)
-		}
+// initiate is steps 1 and 2: bootstrap-initiated (C60, C61); parsing
+// already happened (conveyed.Decode) before trust was established, so at
+// verbose level it is only reported.
+func (o *onboarding) initiate(ctx context.Context) error {
+	if err := o.r.send(ctx, conveyed.BootstrapInitiated, ""); err != nil {
+		return o.r.fail(ctx, conveyed.BootstrapError, fmt.Errorf("bootstrap-initiated not accepted: %w", err))
 	}
+	o.r.verbose(ctx, conveyed.ParsingInitiated, "")
+	o.r.verbose(ctx, conveyed.ParsingComplete, "")
+	return nil
+}
 
-	// Step 5: configuration, committed atomically (C78, C79).
-	var undo func() error
-	rollback := func(why string) {
-		if undo == nil {
-			return
-		}
-		if err := undo(); err != nil {
-			a.log.Error("rolling back the configuration failed", "why", why, "err", err)
-		} else {
-			a.log.Info("configuration rolled back", "why", why)
-		}
-		undo = nil
+// bootImage is step 3. It reports whether the device is now rebooting into
+// the installed image (C75); an image installed without a reboot is kept
+// for a rollback.
+func (o *onboarding) bootImage(ctx context.Context) (rebooting bool, err error) {
+	if o.oi.BootImage == nil {
+		return false, nil
 	}
-	if len(oi.Configuration) > 0 {
-		r.verbose(ctx, conveyed.ConfigInitiated, "")
-		if a.cfg.Config == nil {
-			return nil, r.fail(ctx, conveyed.ConfigError, errors.New("configuration given but no config hook is configured (--config-hook)"))
-		}
-		if err := a.measure(ctx, ArtifactConfiguration, oi.Configuration); err != nil {
-			return nil, r.fail(ctx, conveyed.ConfigError, err)
-		}
-		if err := at.installLDevID(ctx, oi.Configuration); err != nil {
-			return nil, r.fail(ctx, conveyed.ConfigError, err)
-		}
-		u, err := a.cfg.Config.ApplyConfig(ctx, boot.Config{Data: oi.Configuration, Handling: string(oi.ConfigurationHandling)})
-		if err != nil {
-			return nil, r.fail(ctx, conveyed.ConfigError, fmt.Errorf("committing configuration: %w", err))
-		}
-		undo = u
-		r.verbose(ctx, conveyed.ConfigComplete, "")
+	in, err := o.at.bootImage(ctx, o.r, o.oi.BootImage)
+	if err != nil {
+		return false, o.r.fail(ctx, conveyed.BootImageError, err)
 	}
+	if in == nil {
+		return false, nil
+	}
+	if in.Reboot == nil {
+		o.image = in
+		return false, nil
+	}
+	return true, o.reboot(ctx, in)
+}
 
-	// Step 6: post-configuration script; on error roll back (C81).
-	if len(oi.PostConfigurationScript) > 0 {
-		if err := at.script(ctx, r, "post-configuration-script", oi.PostConfigurationScript, conveyed.PostScriptInitiated, conveyed.PostScriptWarning, conveyed.PostScriptComplete); err != nil {
-			rollback("post-configuration script failed")
-			return nil, r.fail(ctx, conveyed.PostScriptError, err)
-		}
+// reboot activates an installed image: report first (C75), then reboot;
+// the server is not contacted again.
+func (o *onboarding) reboot(ctx context.Context, in *boot.Installed) error {
+	if err := ctx.Err(); err != nil {
+		o.at.abandon(in)
+		return o.r.fail(ctx, conveyed.BootImageError, fmt.Errorf("stopped before rebooting into the installed image: %w", err))
 	}
-
-	// Step 7 (C69): the run-once record is what turns SZTP off on this
-	// device. Without it (no state directory, or it cannot be written),
-	// SZTP remains enabled: warn the server.
-	st := a.cfg.State
-	marked := false
-	if st == nil {
-		r.send(ctx, conveyed.BootstrapWarning, "SZTP remains enabled on this device (no state directory)")
-	} else if err := st.MarkCompleted(state.Completion{Time: a.cfg.Clock.Now(), Server: r.server, Source: at.source}); err != nil {
-		a.log.Warn("recording the completed bootstrap failed; SZTP remains enabled", "err", err)
-		r.send(ctx, conveyed.BootstrapWarning, "SZTP remains enabled on this device: recording the completed bootstrap failed: "+err.Error())
-	} else {
-		marked = true
+	o.r.send(ctx, conveyed.BootImageInstalledRebooting, in.Message)
+	o.at.a.log.Info("rebooting into the new boot image")
+	if err := in.Reboot(ctx); err != nil {
+		o.at.abandon(in)
+		return fmt.Errorf("rebooting into the new image: %w", err)
 	}
+	return nil
+}
 
-	// Step 8 (C67), with the host keys and trust anchors (C66).
-	if err := r.sendInput(ctx, r.completion(ctx)); err != nil {
+// preScript is step 4 (C76, C77).
+func (o *onboarding) preScript(ctx context.Context) error {
+	if len(o.oi.PreConfigurationScript) == 0 {
+		return nil
+	}
+	if err := o.at.script(ctx, o.r, "pre-configuration-script", o.oi.PreConfigurationScript, conveyed.PreScriptInitiated, conveyed.PreScriptWarning, conveyed.PreScriptComplete); err != nil {
+		return o.fail(ctx, conveyed.PreScriptError, "pre-configuration script failed", err)
+	}
+	return nil
+}
+
+// configuration is step 5: committed atomically (C78, C79).
+func (o *onboarding) configuration(ctx context.Context) error {
+	if len(o.oi.Configuration) == 0 {
+		return nil
+	}
+	a := o.at.a
+	o.r.verbose(ctx, conveyed.ConfigInitiated, "")
+	if a.cfg.Config == nil {
+		return o.fail(ctx, conveyed.ConfigError, "configuration failed", errors.New("configuration given but no config hook is configured (--config-hook)"))
+	}
+	if err := a.measure(ctx, ArtifactConfiguration, o.oi.Configuration); err != nil {
+		return o.fail(ctx, conveyed.ConfigError, "configuration failed", err)
+	}
+	if err := o.at.installLDevID(ctx, o.oi.Configuration); err != nil {
+		return o.fail(ctx, conveyed.ConfigError, "configuration failed", err)
+	}
+	undo, err := a.cfg.Config.ApplyConfig(ctx, boot.Config{Data: o.oi.Configuration, Handling: string(o.oi.ConfigurationHandling)})
+	if err != nil {
+		return o.fail(ctx, conveyed.ConfigError, "configuration failed", fmt.Errorf("committing configuration: %w", err))
+	}
+	o.undoConfig = undo
+	o.r.verbose(ctx, conveyed.ConfigComplete, "")
+	return nil
+}
+
+// postScript is step 6; on error what the run installed is rolled back
+// (C81, C83).
+func (o *onboarding) postScript(ctx context.Context) error {
+	if len(o.oi.PostConfigurationScript) == 0 {
+		return nil
+	}
+	if err := o.at.script(ctx, o.r, "post-configuration-script", o.oi.PostConfigurationScript, conveyed.PostScriptInitiated, conveyed.PostScriptWarning, conveyed.PostScriptComplete); err != nil {
+		return o.fail(ctx, conveyed.PostScriptError, "post-configuration script failed", err)
+	}
+	return nil
+}
+
+// complete is steps 7 and 8: the run-once record (C69), then
+// bootstrap-complete (C67) with the host keys and trust anchors (C66).
+func (o *onboarding) complete(ctx context.Context) error {
+	a := o.at.a
+	marked := o.markCompleted(ctx)
+	if err := o.r.sendInput(ctx, o.r.completion(ctx)); err != nil {
 		if marked {
-			if err := st.ClearCompleted(); err != nil {
+			if err := a.cfg.State.ClearCompleted(); err != nil {
 				a.log.Error("removing the run-once record of a bootstrap that was not accepted", "err", err)
 			}
 		}
-		rollback("bootstrap-complete not accepted")
-		return nil, r.fail(ctx, conveyed.BootstrapError, fmt.Errorf("bootstrap-complete not accepted: %w", err))
+		return o.fail(ctx, conveyed.BootstrapError, "bootstrap-complete not accepted", fmt.Errorf("bootstrap-complete not accepted: %w", err))
 	}
-	if st != nil {
+	if o.image != nil && o.image.Commit != nil {
+		if err := o.image.Commit(); err != nil {
+			a.log.Warn("discarding the previous boot image kept for a rollback", "err", err)
+		}
+	}
+	if st := a.cfg.State; st != nil {
 		if err := st.ClearPendingReboot(); err != nil {
 			a.log.Warn("clearing the pending reboot record", "err", err)
 		}
@@ -227,8 +272,61 @@ func (at *attempt) onboard(ctx context.Context, conn *Conn, level conveyed.Repor
 			a.log.Warn("removing staged images", "err", err)
 		}
 	}
-	out.Reports = r.sent
-	return out, nil
+	return nil
+}
+
+// markCompleted writes the run-once record, which is what turns SZTP off
+// on this device (C69). Without it (no state directory, or it cannot be
+// written), SZTP remains enabled: the server is warned.
+func (o *onboarding) markCompleted(ctx context.Context) bool {
+	a := o.at.a
+	st := a.cfg.State
+	if st == nil {
+		o.r.send(ctx, conveyed.BootstrapWarning, "SZTP remains enabled on this device (no state directory)")
+		return false
+	}
+	if err := st.MarkCompleted(state.Completion{Time: a.cfg.Clock.Now(), Server: o.r.server, Source: o.at.source}); err != nil {
+		a.log.Warn("recording the completed bootstrap failed; SZTP remains enabled", "err", err)
+		o.r.send(ctx, conveyed.BootstrapWarning, "SZTP remains enabled on this device: recording the completed bootstrap failed: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// fail undoes what this run installed (configuration, then boot image),
+// then sends the terminating error report.
+func (o *onboarding) fail(ctx context.Context, pt conveyed.ProgressType, why string, err error) error {
+	o.rollback(ctx, why)
+	return o.r.fail(ctx, pt, err)
+}
+
+// rollback restores the configuration (C81) and the boot image (C83) that
+// were active before this run; a rollback runs even when ctx was
+// cancelled.
+func (o *onboarding) rollback(ctx context.Context, why string) {
+	log := o.at.a.log
+	if o.undoConfig != nil {
+		if err := o.undoConfig(); err != nil {
+			log.Error("rolling back the configuration failed", "why", why, "err", err)
+		} else {
+			log.Info("configuration rolled back", "why", why)
+		}
+		o.undoConfig = nil
+	}
+	if o.image == nil {
+		return
+	}
+	in := o.image
+	o.image = nil
+	if in.Rollback == nil {
+		log.Warn("the installed boot image stays: its image hook cannot roll back", "why", why)
+		return
+	}
+	if err := in.Rollback(context.WithoutCancel(ctx)); err != nil {
+		log.Error("rolling back the boot image failed", "why", why, "err", err)
+	} else {
+		log.Info("boot image rolled back", "why", why)
+	}
 }
 
 // completion is the bootstrap-complete input: with the device's SSH host
@@ -300,7 +398,8 @@ func wanted(bi *conveyed.BootImage) string {
 	return s
 }
 
-// bootImage is step 3. It returns nil, nil when the image is already running.
+// bootImage installs the boot image of step 3. It returns nil, nil when
+// the image is already running, else what the installer returned.
 func (at *attempt) bootImage(ctx context.Context, r *reporter, bi *conveyed.BootImage) (*boot.Installed, error) {
 	a := at.a
 	if a.runningMatches(bi) {
@@ -332,6 +431,10 @@ func (at *attempt) bootImage(ctx context.Context, r *reporter, bi *conveyed.Boot
 	if len(bi.DownloadURIs) == 0 {
 		return nil, fmt.Errorf("boot image %s has no download-uri", wanted(bi))
 	}
+	uris, err := a.downloadURIs(bi.DownloadURIs)
+	if err != nil {
+		return nil, err
+	}
 	var sums [][]byte
 	for _, v := range bi.ImageVerification {
 		if v.HashAlgorithm == conveyed.HashSHA256 {
@@ -347,11 +450,11 @@ func (at *attempt) bootImage(ctx context.Context, r *reporter, bi *conveyed.Boot
 	}
 	defer cleanup()
 	outPath := filepath.Join(dir, "boot-image-"+hex.EncodeToString(sums[0][:min(8, len(sums[0]))]))
-	res, err := a.cfg.Images.Fetch(ctx, images.Request{URIs: bi.DownloadURIs, SHA256: sums, Output: outPath})
+	res, err := a.cfg.Images.Fetch(ctx, images.Request{URIs: uris, SHA256: sums, Output: outPath})
 	if err != nil {
 		return nil, fmt.Errorf("downloading the boot image: %w", err)
 	}
-	a.log.Debug("boot image downloaded and verified", "uri", res.URI, "bytes", res.Size)
+	a.log.Debug("boot image downloaded and verified", "uri", safetext.RedactURIs(res.URI), "bytes", res.Size)
 	if err := at.measureImage(ctx, res.Path, res.Size, sums); err != nil {
 		return nil, err
 	}
@@ -376,7 +479,27 @@ func (at *attempt) bootImage(ctx context.Context, r *reporter, bi *conveyed.Boot
 		a.log.Warn("removing the staged image", "path", res.Path, "err", err)
 	}
 	r.verbose(ctx, conveyed.BootImageComplete, inst.Message)
-	return nil, nil
+	return inst, nil
+}
+
+// downloadURIs drops the download-uris that carry credentials
+// (scheme://user:password@host): sztp does not send them, and they must not
+// reach the logs and state in clear (issue 10 item 12). It fails, before
+// any fetch, when none is left.
+func (a *Agent) downloadURIs(in []string) ([]string, error) {
+	var out []string
+	for _, u := range in {
+		// An unparsable URI is left to the fetcher, which says why.
+		if p, err := url.Parse(u); err == nil && p.User != nil {
+			a.log.Warn("ignoring a download-uri with user:password credentials (sztp does not send them)", "uri", safetext.RedactURIs(u))
+			continue
+		}
+		out = append(out, u)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("every download-uri carries user:password credentials, which sztp does not send; refused (%s)", safetext.RedactURIs(strings.Join(in, ", ")))
+	}
+	return out, nil
 }
 
 func pendingMatches(p *state.PendingReboot, bi *conveyed.BootImage) bool {

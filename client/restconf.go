@@ -18,6 +18,7 @@ import (
 
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/internal/httpx"
+	"github.com/sztp/sztp/internal/safetext"
 )
 
 // Timeouts bound every HTTP step; zero fields take the defaults.
@@ -111,8 +112,9 @@ var ErrNotTrusted = errors.New("server certificate not trusted")
 // the RESTCONF root (or a full operation path) keeps its root.
 func ServerURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
+	raw = safetext.RedactURIs(raw) // for the messages below
 	if err != nil {
-		return nil, fmt.Errorf("bootstrap server URI %q: %w", raw, err)
+		return nil, fmt.Errorf("bootstrap server URI %q: %s", raw, safetext.RedactURIs(err.Error()))
 	}
 	if u.Scheme != "https" {
 		return nil, fmt.Errorf("bootstrap server URI %q: scheme must be https", raw)
@@ -378,7 +380,9 @@ func (c *Conn) statusError(rpc string, status int, data []byte, hdr httpx.Header
 	if len(b) > 512 {
 		b = b[:512] + "..."
 	}
-	e.Body = b
+	// Issue 10 item 12: the body is the server's text; it is logged,
+	// printed and stored, so it cannot carry terminal escapes.
+	e.Body = safetext.Clean(b)
 	return e
 }
 

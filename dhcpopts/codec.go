@@ -29,7 +29,26 @@ var (
 	// https://host[:port] URI; RFC 8572 §8.1/§8.2 then discard the option
 	// (checklist C89).
 	ErrNoValidURI = errors.New("no valid https://host[:port] uri in the sztp redirect option")
+	// ErrPlainText is returned by [Parse] for a value that is plain text,
+	// not the RFC 8572 §8.3 framing (C88); [ParseText] accepts it. It
+	// wraps ErrNoValidURI.
+	ErrPlainText = fmt.Errorf("%w: the value is plain text, not the RFC 8572 §8.3 length-prefixed list", ErrNoValidURI)
 )
+
+// plainTextIgnored starts the warning of a plain-text value that [Parse]
+// ignored; [Lease.WithTextURIs] drops it.
+const plainTextIgnored = "option value is plain text "
+
+// ParseText is [Parse] that also accepts a plain-text value (the form ISC
+// dhcpd's text option sends), always with warnings that name the violation
+// (see the package documentation). It is the opt-in behind sztp's
+// --dhcp-text-uris; RFC-framed values are parsed exactly as by Parse.
+func ParseText(data []byte) (uris []string, warnings []string, err error) {
+	if len(data) > 0 && !framed(data) && looksLikeText(data) {
+		return parseText(string(data))
+	}
+	return Parse(data)
+}
 
 // Parse decodes the data of option 143 (after RFC 3396 concatenation, see
 // [ConcatV4]) or option 136: the RFC 8572 §8.3 bootstrap-server-list of
@@ -38,7 +57,8 @@ var (
 // It returns the valid URIs in option order and one warning per entry it
 // ignored (non-https scheme, path, query, user info, fragment, bad host or
 // port, or an entry overrunning the data: C88). A value that is not framed but
-// is plain text is accepted with a warning (see the package documentation).
+// is plain text is not used: Parse returns ErrPlainText with a warning that
+// says how to accept it ([ParseText], sztp --dhcp-text-uris; C88).
 // If no valid URI remains, it returns ErrNoValidURI together with the
 // warnings that say why (C89).
 func Parse(data []byte) (uris []string, warnings []string, err error) {
@@ -46,7 +66,7 @@ func Parse(data []byte) (uris []string, warnings []string, err error) {
 		return nil, nil, ErrEmpty
 	}
 	if !framed(data) && looksLikeText(data) {
-		return parseText(string(data))
+		return nil, []string{fmt.Sprintf(plainTextIgnored+"%q, not the RFC 8572 §8.3 length-prefixed list; ignored (sztp --dhcp-text-uris accepts it)", strings.TrimRight(string(data), "\x00"))}, ErrPlainText
 	}
 	for i, rest := 1, data; len(rest) > 0; i++ {
 		if len(rest) < 2 {

@@ -35,6 +35,7 @@ func TestParseWire(t *testing.T) {
 		warnings  int
 		err       error
 		roundTrip bool
+		lenient   bool // ParseText (--dhcp-text-uris) instead of Parse
 	}{
 		{
 			// The RFC 8572 §8.3 example value, https://sztp.example.com (0x18 octets).
@@ -120,26 +121,30 @@ func TestParseWire(t *testing.T) {
 			err:  ErrEmpty,
 		},
 		{
-			name:     "plain text accepted with a warning",
+			name:     "--dhcp-text-uris: plain text accepted with a warning",
+			lenient:  true,
 			data:     []byte("https://192.0.2.1:8443"),
 			want:     []string{"https://192.0.2.1:8443"},
 			warnings: 1,
 		},
 		{
 			// The OPI lab form: dhcpd declares 143 as text holding the RPC URL.
-			name:     "plain text with RESTCONF path stripped, NUL-terminated",
+			name:     "--dhcp-text-uris: plain text with RESTCONF path stripped, NUL-terminated",
+			lenient:  true,
 			data:     []byte("https://bootstrap:8080" + RESTCONFPath + "\x00"),
 			want:     []string{"https://bootstrap:8080"},
 			warnings: 2,
 		},
 		{
-			name:     "plain text list, comma and space separated, other paths ignored",
+			name:     "--dhcp-text-uris: plain text list, comma and space separated, other paths ignored",
+			lenient:  true,
 			data:     []byte("https://a.example, https://b.example:1234 https://c.example/other"),
 			want:     []string{"https://a.example", "https://b.example:1234"},
 			warnings: 2,
 		},
 		{
-			name:     "plain text with only http",
+			name:     "--dhcp-text-uris: plain text with only http",
+			lenient:  true,
 			data:     []byte("http://a.example"),
 			warnings: 2,
 			err:      ErrNoValidURI,
@@ -147,7 +152,11 @@ func TestParseWire(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, warnings, err := Parse(tc.data)
+			parse := Parse
+			if tc.lenient {
+				parse = ParseText
+			}
+			got, warnings, err := parse(tc.data)
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("Parse(%x) error = %v, want %v", tc.data, err, tc.err)
 			}
@@ -267,4 +276,45 @@ func FuzzConcatV4(f *testing.F) {
 			t.Fatalf("ConcatV4 returned %d octets from a %d-octet packet", len(data), len(packet))
 		}
 	})
+}
+
+// Issue 10 item 8, C88: a plain-text option value is not used unless asked
+// for (--dhcp-text-uris): Parse returns ErrPlainText and one warning naming
+// the opt-in; a lease keeps its URIs aside until WithTextURIs. Before the
+// fix Parse accepted plain text by default.
+func TestHardening10_8_PlainTextNeedsOptIn(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		data     []byte
+		lenient  []string
+		warnings int // with WithTextURIs
+	}{
+		{"one URI", []byte("https://192.0.2.1:8443"), []string{"https://192.0.2.1:8443"}, 1},
+		{"RESTCONF path, NUL", []byte("https://bootstrap:8080" + RESTCONFPath + "\x00"), []string{"https://bootstrap:8080"}, 2},
+		{"only http", []byte("http://a.example"), nil, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			uris, warnings, err := Parse(tc.data)
+			if !errors.Is(err, ErrPlainText) || !errors.Is(err, ErrNoValidURI) || uris != nil {
+				t.Errorf("Parse = %q, %v; want ErrPlainText", uris, err)
+			}
+			if len(warnings) != 1 || !strings.Contains(warnings[0], "--dhcp-text-uris") {
+				t.Errorf("Parse warnings %q, want one naming --dhcp-text-uris", warnings)
+			}
+			var l Lease
+			l.takeOption(tc.data, OptionV4SZTPRedirect)
+			if len(l.URIs) != 0 || len(l.Warnings) != 1 || !reflect.DeepEqual(l.TextURIs, tc.lenient) {
+				t.Errorf("strict lease %+v", l)
+			}
+			o := l.WithTextURIs()
+			if !reflect.DeepEqual(o.URIs, tc.lenient) || len(o.Warnings) != tc.warnings || o.TextURIs != nil {
+				t.Errorf("lenient lease %+v, want URIs %q and %d warnings", o, tc.lenient, tc.warnings)
+			}
+			for _, w := range o.Warnings {
+				if strings.Contains(w, "ignored (sztp --dhcp-text-uris") {
+					t.Errorf("lenient lease keeps the strict warning: %q", o.Warnings)
+				}
+			}
+		})
+	}
 }

@@ -33,6 +33,9 @@ type Config struct {
 	ResolvConf string
 	// Logger receives progress and warnings; nil is silent.
 	Logger *slog.Logger
+	// TextURIs accepts plain-text option values ([Lease.WithTextURIs];
+	// sztp --dhcp-text-uris). Off, they are ignored with a warning (C88).
+	TextURIs bool
 }
 
 // ErrNoLease is returned by Discover when no link got a lease.

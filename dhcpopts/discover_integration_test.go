@@ -186,12 +186,22 @@ func TestDiscoverWithoutOption(t *testing.T) {
 }
 
 // TestDiscoverTextOption: a text option 143 with the RESTCONF path (the OPI
-// lab's form) is accepted with warnings.
+// lab's form) is ignored with a warning by default (C88) and accepted with
+// warnings when asked for (Config.TextURIs, --dhcp-text-uris).
 func TestDiscoverTextOption(t *testing.T) {
 	n := dhcptest.Start(t, dhcptest.Options{IPv4: true, Option143Text: "https://198.51.100.7:8080" + dhcpopts.RESTCONFPath})
-	leases := discoverIn(t, n, dhcpopts.Config{Interfaces: []string{n.ClientIf}, IPv4: true, Timeout: 2 * time.Second})
-	if len(leases) != 1 || !reflect.DeepEqual(leases[0].URIs, []string{"https://198.51.100.7:8080"}) || len(leases[0].Warnings) != 2 {
-		t.Fatalf("leases = %+v, want https://198.51.100.7:8080 with 2 warnings", leases)
+	for _, tc := range []struct {
+		text     bool
+		uris     []string
+		warnings int
+	}{
+		{false, nil, 1},
+		{true, []string{"https://198.51.100.7:8080"}, 2},
+	} {
+		leases := discoverIn(t, n, dhcpopts.Config{Interfaces: []string{n.ClientIf}, IPv4: true, Timeout: 2 * time.Second, TextURIs: tc.text})
+		if len(leases) != 1 || !reflect.DeepEqual(leases[0].URIs, tc.uris) || len(leases[0].Warnings) != tc.warnings {
+			t.Fatalf("TextURIs %v: leases = %+v, want %q with %d warnings", tc.text, leases, tc.uris, tc.warnings)
+		}
 	}
 }
 

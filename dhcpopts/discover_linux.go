@@ -83,6 +83,9 @@ func Discover(ctx context.Context, cfg Config) ([]Lease, error) {
 			continue
 		}
 		l := r.lease
+		if cfg.TextURIs {
+			l = l.WithTextURIs()
+		}
 		for _, w := range l.Warnings {
 			log.Warn("dhcp: "+w, "interface", l.Interface, "family", l.Family)
 		}

@@ -25,13 +25,16 @@
 //
 // Some deployed dhcpd configurations declare option 143 as text holding one
 // URL (for example the OPI lab, which sends the full RESTCONF RPC URL). Such a
-// value is not RFC 8572 framing. [Parse] accepts it, always with a warning
-// that names the violation: the value is split at white space and commas, a
-// trailing well-known RESTCONF path
+// value is not RFC 8572 framing, and by default it is not used (C88):
+// [Parse] returns [ErrPlainText] with a warning that says so. Lenient parsing
+// is an explicit opt-in (sztp --dhcp-text-uris): [ParseText], [Config].TextURIs
+// and [Lease.WithTextURIs] accept it, always with a warning that names the
+// violation: the value is split at white space and commas, a trailing
+// well-known RESTCONF path
 // (/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data, or
 // a bare /restconf) is removed (with its own warning) because the agent adds
 // it itself, and every remaining URI must then be https://host[:port]. A
-// fleet operator who mis-declared the option thus still gets devices that
+// fleet operator who mis-declared the option can thus still get devices that
 // bootstrap, and the log says what to fix. RFC-framed entries get no such
 // leniency: an entry with a path is ignored, as §8.3 requires.
 //

@@ -1,7 +1,10 @@
 package dhcpopts
 
 import (
+	"errors"
 	"net/netip"
+	"slices"
+	"strings"
 )
 
 // Address families of a [Lease].
@@ -24,6 +27,11 @@ type Lease struct {
 	// Warnings say what was wrong with the option: ignored entries, a
 	// plain-text value, a missing option. Callers should log them.
 	Warnings []string `json:"warnings,omitempty"`
+	// TextURIs are the URIs of a plain-text (not RFC-framed) SZTP option
+	// value, and TextWarnings what was wrong with it. They are not in URIs:
+	// [Lease.WithTextURIs] accepts them, on request only (C88).
+	TextURIs     []string `json:"text-uris,omitempty"`
+	TextWarnings []string `json:"text-warnings,omitempty"`
 	// Source is "dhcp" for a live lease, else the lease file's path.
 	Source string `json:"source,omitempty"`
 
@@ -70,4 +78,39 @@ func appendAddrs(dst []netip.Addr, ips ...[]byte) []netip.Addr {
 		}
 	}
 	return dst
+}
+
+// takeOption parses the value of option code (143 or 136) into l: the URIs
+// of an RFC-framed value go to URIs, those of a plain-text value to
+// TextURIs (C88); what was wrong goes to the warnings.
+func (l *Lease) takeOption(data []byte, code int) {
+	uris, warnings, err := Parse(data)
+	l.URIs = append(l.URIs, uris...)
+	l.Warnings = append(l.Warnings, warnings...)
+	if errors.Is(err, ErrPlainText) {
+		tu, tw, terr := ParseText(data)
+		l.TextURIs = append(l.TextURIs, tu...)
+		l.TextWarnings = append(append(l.TextWarnings, tw...), optionWarning(terr, code)...)
+		return
+	}
+	l.Warnings = append(l.Warnings, optionWarning(err, code)...)
+}
+
+// WithTextURIs returns l with the URIs of plain-text option values accepted
+// (sztp --dhcp-text-uris): TextURIs follow URIs, and the warnings about the
+// plain text replace the one that said it was ignored.
+func (l Lease) WithTextURIs() Lease {
+	if len(l.TextURIs) == 0 && len(l.TextWarnings) == 0 {
+		return l
+	}
+	var w []string
+	for _, s := range l.Warnings {
+		if !strings.HasPrefix(s, plainTextIgnored) {
+			w = append(w, s)
+		}
+	}
+	l.Warnings = append(w, l.TextWarnings...)
+	l.URIs = append(slices.Clip(l.URIs), l.TextURIs...)
+	l.TextURIs, l.TextWarnings = nil, nil
+	return l
 }

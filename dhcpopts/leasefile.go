@@ -341,11 +341,7 @@ func maskBits(v string) int {
 }
 
 func (l *Lease) takeValue(v []byte, code int) {
-	uris, warnings, err := Parse(v)
-	l.URIs, l.Warnings = append(l.URIs, uris...), append(l.Warnings, warnings...)
-	if err != nil {
-		l.Warnings = append(l.Warnings, fmt.Sprintf("option %d discarded: %v", code, err))
-	}
+	l.takeOption(v, code)
 }
 
 // parseKeyValue reads systemd-networkd's lease file

@@ -254,12 +254,7 @@ func (l *Lease) takeSZTP(st iscStmt, code int) {
 		l.Warnings = append(l.Warnings, fmt.Sprintf("option %s: %v", st.words[1].text, err))
 		return
 	}
-	uris, warnings, err := Parse(v)
-	l.URIs = append(l.URIs, uris...)
-	l.Warnings = append(l.Warnings, warnings...)
-	if err != nil {
-		l.Warnings = append(l.Warnings, fmt.Sprintf("option %d discarded: %v", code, err))
-	}
+	l.takeOption(v, code)
 }
 
 func addrList(toks []iscToken) []netip.Addr {

@@ -124,15 +124,16 @@ func TestLeaseFileURIs(t *testing.T) {
 		iface  string
 		family string
 		uris   []string
+		text   []string // with --dhcp-text-uris (C88)
 	}{
-		{"dhclient.eth0.leases", "eth0", FamilyIPv4, two},
-		{"dhclient.ens3.leases", "ens3", FamilyIPv4, []string{"https://bootstrap:8080"}},
-		{"dhclient6.eth0.leases", "eth0", FamilyIPv6, []string{"https://[2001:db8:5a7f::1]:8443", "https://bootstrap.example.com"}},
-		{"internal-7c2d2a48-8b1c-4a60-9e9f-0d3b2f8c9a11-enp1s0.lease", "enp1s0", FamilyIPv4, two},
-		{"nm-devices/4094", "", FamilyIPv4, two},
-		{"eth0.lease", "eth0", FamilyIPv4, two},
-		{"eth0.lease6", "eth0", FamilyIPv6, []string{"https://[2001:db8:5a7f::1]:8443"}},
-		{"4093", "", FamilyIPv4, nil},
+		{"dhclient.eth0.leases", "eth0", FamilyIPv4, two, two},
+		{"dhclient.ens3.leases", "ens3", FamilyIPv4, nil, []string{"https://bootstrap:8080"}},
+		{"dhclient6.eth0.leases", "eth0", FamilyIPv6, []string{"https://[2001:db8:5a7f::1]:8443", "https://bootstrap.example.com"}, []string{"https://[2001:db8:5a7f::1]:8443", "https://bootstrap.example.com"}},
+		{"internal-7c2d2a48-8b1c-4a60-9e9f-0d3b2f8c9a11-enp1s0.lease", "enp1s0", FamilyIPv4, two, two},
+		{"nm-devices/4094", "", FamilyIPv4, two, two},
+		{"eth0.lease", "eth0", FamilyIPv4, two, two},
+		{"eth0.lease6", "eth0", FamilyIPv6, []string{"https://[2001:db8:5a7f::1]:8443"}, []string{"https://[2001:db8:5a7f::1]:8443"}},
+		{"4093", "", FamilyIPv4, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -143,6 +144,9 @@ func TestLeaseFileURIs(t *testing.T) {
 			l := leases[0]
 			if l.Interface != tc.iface || l.Family != tc.family || !reflect.DeepEqual(l.URIs, tc.uris) {
 				t.Errorf("first lease = %s %s %q, want %s %s %q", l.Interface, l.Family, l.URIs, tc.iface, tc.family, tc.uris)
+			}
+			if got := l.WithTextURIs().URIs; !reflect.DeepEqual(got, tc.text) {
+				t.Errorf("with --dhcp-text-uris: %q, want %q", got, tc.text)
 			}
 			if len(tc.uris) == 0 && len(l.Warnings) == 0 {
 				t.Error("a lease without URIs has no warning")

@@ -205,8 +205,7 @@ func (m *msg4) lease() Lease {
 	}
 	l.Search = appendUnique(l.Search, domainList(m.options[opt4DomainSearch], true)...)
 	if data, ok := m.options[OptionV4SZTPRedirect]; ok {
-		uris, warnings, err := Parse(data)
-		l.URIs, l.Warnings = uris, append(warnings, optionWarning(err, OptionV4SZTPRedirect)...)
+		l.takeOption(data, OptionV4SZTPRedirect)
 	} else {
 		l.Warnings = optionWarning(ErrNoOption, OptionV4SZTPRedirect)
 	}

@@ -165,9 +165,7 @@ func (m *msg6) lease() Lease {
 	if len(opts) > 1 {
 		l.Warnings = append(l.Warnings, fmt.Sprintf("%d instances of option 136 (a singleton, RFC 8572 §8.2); using the first", len(opts)))
 	}
-	uris, warnings, err := Parse(opts[0].data)
-	l.URIs = uris
-	l.Warnings = append(append(l.Warnings, warnings...), optionWarning(err, OptionV6SZTPRedirect)...)
+	l.takeOption(opts[0].data, OptionV6SZTPRedirect)
 	return l
 }
 

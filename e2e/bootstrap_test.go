@@ -38,11 +38,13 @@ var wantReports = []string{
 }
 
 // deviceConfig is baked into the initramfs as /etc/sztp/config.yaml; the
-// kernel command line adds sztp.tpm= and the running os-name/os-version.
+// kernel command line adds the running os-name/os-version. The TPM is a
+// trust input, refused on the kernel command line (C4), so it is here.
 const deviceConfig = `# sztp e2e device configuration. The server trust anchor is for sztp.url=;
 # a server found through DHCP promotes the device with a signed redirect.
 server-trust-anchor: /etc/sztp/server-trust-anchor.pem
 voucher-trust-anchor: /etc/sztp/voucher-trust-anchor.pem
+tpm: /dev/tpmrm0
 image-hook: kexec
 config-hook: file:/etc/sztp/running-config
 script-timeout: 60s
@@ -84,7 +86,7 @@ func TestQEMUEndToEnd(t *testing.T) {
 	marker := randomHex(t, 8)
 	serial := "SZTP-E2E-" + strings.ToUpper(randomHex(t, 4))
 	bundle := filepath.Join(dir, "boot-image.tar")
-	writeBundle(t, bundle, kernel, initrd, "console=ttyS0 panic=-1 sztp.tpm=/dev/tpmrm0 sztp.e2e-marker="+marker)
+	writeBundle(t, bundle, kernel, initrd, "console=ttyS0 panic=-1 sztp.e2e-marker="+marker)
 
 	n := newNetns(t, ctx)
 	id, err := harness.ProvisionIDevID(ctx, n, dir, serial)
@@ -131,7 +133,7 @@ func TestQEMUEndToEnd(t *testing.T) {
 	console := filepath.Join(dir, "console.log")
 	vm, err := harness.StartVM(n, harness.VMConfig{
 		Kernel: kernel, Initrd: initrd, Tap: n.Tap, TPMSocket: sock, Console: console,
-		Append: "console=ttyS0 panic=-1 sztp.tpm=/dev/tpmrm0 sztp.os-name=" + e2eOSName + " sztp.os-version=factory",
+		Append: "console=ttyS0 panic=-1 sztp.os-name=" + e2eOSName + " sztp.os-version=factory",
 	})
 	if err != nil {
 		t.Fatal(err)

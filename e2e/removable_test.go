@@ -83,7 +83,7 @@ func TestQEMURemovableStorage(t *testing.T) {
 	console := filepath.Join(dir, "console.log")
 	vm, err := harness.StartVM(nil, harness.VMConfig{
 		Kernel: kernel, Initrd: initrd, TPMSocket: sock, Console: console, USBStick: img,
-		Append: "console=ttyS0 panic=-1 sztp.tpm=/dev/tpmrm0 sztp.removable-storage=auto sztp.removable-storage-timeout=120s sztp.e2e-marker=" + marker,
+		Append: "console=ttyS0 panic=-1 sztp.removable-storage=auto sztp.removable-storage-timeout=120s sztp.e2e-marker=" + marker,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -67,6 +67,7 @@ type Fault struct {
 	Status     int           // answer with this HTTP status (and a RESTCONF error body)
 	RetryAfter string        // Retry-After header value with Status
 	Location   string        // Location header with Status (3xx tests)
+	Body       string        // with Status, this body as is instead of a RESTCONF error
 	Stall      time.Duration // wait this long before answering (or until the client gives up)
 	Truncate   bool          // send a Content-Length larger than the body
 	Malformed  bool          // send a body that is not a valid document
@@ -369,6 +370,11 @@ func (s *Server) misbehave(w httpx.ResponseWriter, r *httpx.Request, enc conveye
 		}
 		if f.Location != "" {
 			w.Header().Set("Location", f.Location)
+		}
+		if f.Body != "" {
+			w.WriteHeader(f.Status)
+			io.WriteString(w, f.Body)
+			return f.Status, true
 		}
 		return restconfError(w, enc, f.Status, "operation-failed", "fault injected by test"), true
 	}

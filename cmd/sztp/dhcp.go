@@ -34,8 +34,9 @@ The option is a list of {2-octet length, URI} entries (RFC 8572 8.3), e.g.
 for dnsmasq: --dhcp-option=143,00:18:68:74:74:70:73:3a:2f:2f:73:7a:74:70:2e:
 65:78:61:6d:70:6c:65:2e:63:6f:6d (https://sztp.example.com). Some dhcpd
 configurations declare it as text instead ("https://host:port/restconf/...").
-Such a plain-text value is accepted, with a warning on stderr naming it:
-its URIs are split at commas and spaces, and a RESTCONF path is removed.
+Such a plain-text value is ignored, with a warning on stderr, unless
+--dhcp-text-uris is given: then it is accepted, with a warning naming it, its
+URIs split at commas and spaces, and a RESTCONF path removed (C88).
 
 Exit status: 0 when a lease carried a usable URI; 1 when none did (or DHCP
 failed); 2 for bad flags.`
@@ -56,6 +57,7 @@ func newDHCPCmd() *cobra.Command {
 		timeout     time.Duration
 		asJSON      bool
 		resolvConf  string
+		textURIs    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "dhcp",
@@ -77,7 +79,11 @@ func newDHCPCmd() *cobra.Command {
 					if err != nil {
 						return err
 					}
-					for _, l := range ls {
+					for i, l := range ls {
+						if textURIs {
+							l = l.WithTextURIs()
+							ls[i] = l
+						}
 						for _, w := range l.Warnings {
 							log.Warn("dhcp: "+w, "interface", l.Interface, "family", l.Family, "lease-file", f)
 						}
@@ -96,6 +102,7 @@ func newDHCPCmd() *cobra.Command {
 					LinkTimeout: min(10*time.Second, timeout),
 					ResolvConf:  resolvConf,
 					Logger:      log,
+					TextURIs:    textURIs,
 				})
 				if err != nil && !errors.Is(err, dhcpopts.ErrNoLease) {
 					return err
@@ -135,6 +142,7 @@ func newDHCPCmd() *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringSliceVar(&ifaces, "interface", nil, "link to run DHCP on (repeatable; default: every non-loopback link); with --lease-file, only leases of these links")
 	fs.StringSliceVar(&leaseFiles, "lease-file", nil, "read this lease file of the OS DHCP client instead of running DHCP (repeatable)")
+	addDHCPTextURIs(fs, &textURIs)
 	fs.BoolVar(&ipv4, "ipv4", false, "DHCPv4 / option 143 only (default: both families)")
 	fs.BoolVar(&ipv6, "ipv6", false, "DHCPv6 / option 136 only (default: both families)")
 	fs.BoolVar(&noConfigure, "no-configure", false, "leave addresses, routes and resolv.conf alone")

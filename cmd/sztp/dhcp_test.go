@@ -145,3 +145,34 @@ func TestDHCPLiveAllLinks(t *testing.T) {
 		t.Errorf("--no-configure added an address:\n%s", out)
 	}
 }
+
+// Issue 10 item 8, C88: a lease file whose option 143 is plain text gives
+// no URI unless --dhcp-text-uris asks for lenient parsing; without it the
+// warning says how. Before the fix the plain text was used by default.
+func TestHardening10_8_DHCPTextURIsIsOptIn(t *testing.T) {
+	f := filepath.Join("..", "..", "dhcpopts", "testdata", "leases", "dhclient.ens3.leases")
+	for _, tc := range []struct {
+		args []string
+		code int
+		want []dhcpResult
+		warn string
+	}{
+		{nil, exitFailure, []dhcpResult{}, "ignored (sztp --dhcp-text-uris accepts it)"},
+		{[]string{"--dhcp-text-uris"}, exitOK, []dhcpResult{{Interface: "ens3", Family: "ipv4", URIs: []string{"https://bootstrap:8080"}}}, "accepted for compatibility"},
+	} {
+		cmd := sztpProcess(t, t.TempDir(), append([]string{"dhcp", "--lease-file", f, "--json"}, tc.args...)...)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		cmd.Run()
+		stdout, stderr, code := out.String(), errb.String(), cmd.ProcessState.ExitCode()
+		if code != tc.code {
+			t.Errorf("%v: exit %d, want %d: %s", tc.args, code, tc.code, stderr)
+		}
+		if got := decodeResults(t, stdout); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%v: got %+v, want %+v", tc.args, got, tc.want)
+		}
+		if !strings.Contains(stderr, tc.warn) {
+			t.Errorf("%v: stderr lacks %q: %s", tc.args, tc.warn, stderr)
+		}
+	}
+}

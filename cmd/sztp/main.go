@@ -12,7 +12,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-
+	"github.com/sztp/sztp/internal/safetext"
 	"github.com/sztp/sztp/internal/usage"
 )
 
@@ -163,10 +163,10 @@ func run(args []string) int {
 	case err == nil:
 	case errors.As(err, &ee):
 		if ee.err != nil && ee.code != exitOK {
-			fmt.Fprintln(os.Stderr, "sztp:", ee.err)
+			fmt.Fprintln(os.Stderr, "sztp:", safetext.Clean(ee.err.Error()))
 		}
 	default:
-		fmt.Fprintln(os.Stderr, "sztp:", err)
+		fmt.Fprintln(os.Stderr, "sztp:", safetext.Clean(err.Error()))
 	}
 	return code
 }

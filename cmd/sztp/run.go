@@ -66,6 +66,9 @@ type runFlags struct {
 	resolvConf      string
 	sshHostKeys     []string
 	anchorCerts     []string
+	lockTimeout     time.Duration
+	dhcpTextURIs    bool
+	assertions      []string
 	removable       removableFlags
 	dnsOpts         dnsFlags
 	// lookupHost, set when DNS is a source, resolves server names with
@@ -86,6 +89,8 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.interfaces, "interface", nil, "links to run DHCP and mDNS on, or whose lease files to use (repeatable; default every non-loopback link)")
 	fs.StringSliceVar(&f.leaseFiles, "lease-file", nil, "take bootstrap servers from this DHCP client lease file instead of live DHCP ('auto': the usual places) (repeatable)")
 	fs.BoolVar(&f.dhcpNoConfigure, "dhcp-no-configure", false, "with DHCP, leave the leased addresses, routes and resolv.conf alone (by default they are applied, as an initramfs needs)")
+	addDHCPTextURIs(fs, &f.dhcpTextURIs)
+	addAssertion(fs, &f.assertions)
 	fs.DurationVar(&f.dhcpTimeout, "dhcp-timeout", 30*time.Second, "give up on DHCP after this long, in each pass over the sources")
 	f.dnsOpts.add(fs, true)
 	fs.StringVar(&f.resolvConf, "resolv-conf", "/etc/resolv.conf", "resolver file written from DHCP leases")
@@ -116,6 +121,12 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.entropyTimeout, "entropy-timeout", 2*time.Minute, "how long to wait for the kernel random pool before going on anyway (early boot)")
 	addMeasureFlags(fs, &f.measurePCR)
 	addLDevIDFlags(fs, &f.ld, true)
+	fs.DurationVar(&f.lockTimeout, "lock-timeout", 0, "when another sztp run holds the state directory, wait at most this long (0: until it ends), then exit 1")
+}
+
+// addDHCPTextURIs is the opt-in to plain-text option 143/136 values (C88).
+func addDHCPTextURIs(fs *pflag.FlagSet, p *bool) {
+	fs.BoolVar(p, "dhcp-text-uris", false, "also accept an SZTP DHCP option that is plain text instead of the RFC 8572 8.3 length-prefixed list (what ISC dhcpd's text option sends), with a warning; without it such a value is ignored with a warning")
 }
 
 func addStateDir(fs *pflag.FlagSet, p *string) {
@@ -220,6 +231,9 @@ func (f *runFlags) validate() error {
 	if f.backoffMax < f.backoffInitial {
 		return usagef("--retry-max %s is less than --retry-initial %s", f.backoffMax, f.backoffInitial)
 	}
+	if f.lockTimeout < 0 {
+		return usagef("--lock-timeout %s: must not be negative", f.lockTimeout)
+	}
 	if f.removable.timeout < 0 {
 		return usagef("--removable-storage-timeout %s: must not be negative", f.removable.timeout)
 	}
@@ -268,6 +282,16 @@ func (f *runFlags) run(ctx context.Context, cmd *cobra.Command, log *slog.Logger
 		if err != nil {
 			return err
 		}
+		// Issue 10 item 5: one agent per state directory for the whole run;
+		// a second one (an initramfs hook and a service unit) waits, then
+		// finds the run-once record the first one wrote.
+		lock, err := st.Lock(ctx, f.lockTimeout, func(h *state.HolderError) {
+			log.Info("waiting for another sztp run that holds the state directory", "pid", h.PID, "lock", h.Path, "lock-timeout", f.lockTimeout)
+		})
+		if err != nil {
+			return exitError{exitFailure, err}
+		}
+		defer lock.Unlock()
 		if on, err := st.Enabled(); err != nil {
 			return err
 		} else if !on {
@@ -359,7 +383,9 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 	if err = f.storage(&cfg, log); err != nil {
 		return client.Config{}, noop, err
 	}
-	hookOpts := boot.Options{Logger: log, Timeout: f.scriptTimeout, DryRun: f.dryRun, Env: f.ldevidEnv()}
+	// WorkDir (the state directory, when there is one) keeps what an image
+	// overwrote on a block device, for a rollback (C83).
+	hookOpts := boot.Options{Logger: log, Timeout: f.scriptTimeout, DryRun: f.dryRun, WorkDir: f.stateDir, Env: f.ldevidEnv()}
 	if err = f.hooks(&cfg, hookOpts); err != nil {
 		return client.Config{}, noop, err
 	}
@@ -399,6 +425,7 @@ func (f *runFlags) protocol(cfg *client.Config, log *slog.Logger) error {
 		return usagef("--encoding: %v", err)
 	}
 	cfg.Encoding = enc
+	cfg.Assertions = f.assertions // C26, as sztp verify --assertion
 	for _, u := range f.urls {
 		if _, err := client.ServerURL(u); err != nil {
 			return usagef("--bootstrap-url: %v", err)

@@ -45,7 +45,11 @@ func (f *runFlags) sources(changed func(string) bool, log *slog.Logger) ([]clien
 					errs = append(errs, err)
 					continue
 				}
-				for _, l := range ls {
+				for i, l := range ls {
+					if f.dhcpTextURIs {
+						l = l.WithTextURIs()
+						ls[i] = l
+					}
 					for _, w := range l.Warnings {
 						log.Warn("dhcp: "+w, "interface", l.Interface, "family", l.Family, "lease-file", p)
 					}
@@ -61,7 +65,7 @@ func (f *runFlags) sources(changed func(string) bool, log *slog.Logger) ([]clien
 		}})
 	}
 	if f.dhcp || (!dhcpSet && len(f.urls) == 0 && len(f.leaseFiles) == 0) {
-		cfg := dhcpopts.Config{Interfaces: f.interfaces, Configure: !f.dhcpNoConfigure, ResolvConf: f.resolvConf, Logger: log}
+		cfg := dhcpopts.Config{Interfaces: f.interfaces, Configure: !f.dhcpNoConfigure, ResolvConf: f.resolvConf, Logger: log, TextURIs: f.dhcpTextURIs}
 		timeout := f.dhcpTimeout
 		srcs = append(srcs, client.FuncSource{Label: "dhcp", Func: func(ctx context.Context) ([]client.Candidate, error) {
 			if timeout > 0 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/sztp/sztp/internal/safetext"
 	"github.com/sztp/sztp/internal/settings"
 	"github.com/sztp/sztp/internal/state"
 )
@@ -103,32 +104,32 @@ func printStatus(w io.Writer, r *statusReport) {
 	fmt.Fprintf(w, "state directory: %s\n", r.StateDir)
 	fmt.Fprintf(w, "SZTP:            %s\n", onOff[r.Enabled])
 	if c := r.Completed; c != nil {
-		fmt.Fprintf(w, "bootstrapped:    yes, %s from %s (%s)\n", c.Time.Format(time.RFC3339), c.Server, c.Source)
+		fmt.Fprintf(w, "bootstrapped:    yes, %s from %s (%s)\n", c.Time.Format(time.RFC3339), safetext.Clean(c.Server), safetext.Clean(c.Source))
 	} else {
 		fmt.Fprintf(w, "bootstrapped:    no\n")
 	}
 	if l := r.LastRun; l != nil {
 		fmt.Fprintf(w, "last run:        %s at %s", l.Result, l.Finished.Format(time.RFC3339))
 		if l.Error != "" {
-			fmt.Fprintf(w, ": %s", indentLines(l.Error, "                 "))
+			fmt.Fprintf(w, ": %s", indentLines(safetext.Clean(l.Error), "                 "))
 		}
 		fmt.Fprintln(w)
 	}
 	if p := r.PendingReboot; p != nil {
-		fmt.Fprintf(w, "pending reboot:  expecting %s %s (installed %s)\n", p.OSName, p.OSVersion, p.Time.Format(time.RFC3339))
+		fmt.Fprintf(w, "pending reboot:  expecting %s %s (installed %s)\n", safetext.Clean(p.OSName), safetext.Clean(p.OSVersion), p.Time.Format(time.RFC3339))
 	}
 	if len(r.Journal) > 0 {
 		fmt.Fprintln(w, "progress journal:")
 		for _, e := range r.Journal {
 			sent := ""
 			if !e.Sent {
-				sent = " (not accepted: " + e.Error + ")"
+				sent = " (not accepted: " + safetext.Clean(e.Error) + ")"
 			}
 			msg := ""
 			if e.Message != "" {
-				msg = ": " + indentLines(strings.TrimRight(e.Message, "\n"), "      ")
+				msg = ": " + indentLines(strings.TrimRight(safetext.Clean(e.Message), "\n"), "      ")
 			}
-			fmt.Fprintf(w, "  %s %s %s%s%s\n", e.Time.Format(time.RFC3339), e.Server, e.ProgressType, msg, sent)
+			fmt.Fprintf(w, "  %s %s %s%s%s\n", e.Time.Format(time.RFC3339), safetext.Clean(e.Server), safetext.Clean(e.ProgressType), msg, sent)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/internal/identity"
 	"github.com/sztp/sztp/trust"
@@ -163,7 +164,7 @@ func newVerifyCmd() *cobra.Command {
 	f.StringVar(&decKey, "decryption-key", "", "private key (PEM) that decrypts encrypted artifacts: RSA (key transport) or EC (ECDH)")
 	f.StringVar(&idevidCert, "idevid-cert", "", "the device IDevID certificate, for a voucher's idevid-issuer")
 	f.StringVar(&clock, "clock", "auto", "trusted, untrusted (skip expiry checks, RFC 8572 9.1), or auto (untrusted when the clock is before the build date)")
-	f.StringSliceVar(&assertions, "assertion", nil, "voucher assertions to accept (repeatable; default verified, logged, proximity)")
+	addAssertion(f, &assertions)
 	f.BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
 }
@@ -256,4 +257,9 @@ func printVerify(w io.Writer, out *verifyOutput) {
 	if json.Indent(&buf, out.Conveyed, "", "  ") == nil {
 		fmt.Fprintln(w, buf.String())
 	}
+}
+
+// addAssertion is the voucher assertion policy (C26) of verify and run.
+func addAssertion(fs *pflag.FlagSet, p *[]string) {
+	fs.StringSliceVar(p, "assertion", nil, "voucher assertions to accept (repeatable; default verified, logged, proximity)")
 }

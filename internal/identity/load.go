@@ -36,6 +36,13 @@ func (f *Flags) Load(ctx context.Context, log *slog.Logger) (*client.Identity, f
 		return nil, nil, err
 	}
 	id.SerialNumber = f.SerialNumber
+	// Issue 10 item 6: a --serial-number that contradicts the certificate
+	// would make every authenticated request fail (C12), or claim another
+	// device's identity.
+	if sn := client.SerialNumberOf(id.Certificate); f.SerialNumber != "" && sn != "" && sn != f.SerialNumber {
+		closeFn()
+		return nil, nil, usage.Errorf("--serial-number %q contradicts the IDevID certificate's serialNumber %q", f.SerialNumber, sn)
+	}
 	if id.SerialNumber == "" {
 		id.SerialNumber = client.SerialNumberOf(id.Certificate)
 	}

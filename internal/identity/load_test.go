@@ -70,7 +70,9 @@ func TestLoadFromFiles(t *testing.T) {
 		usageErr bool   // the error is a usage mistake (exit 2)
 	}{
 		{name: "cert and key", flags: Flags{IDevIDCert: f["device.pem"], IDevIDKey: f["device.key"]}, serial: "ID-1", chain: 1},
-		{name: "DER cert, serial flag", flags: Flags{IDevIDCert: f["device.der"], IDevIDKey: f["device.key"], SerialNumber: "S-9"}, serial: "S-9"},
+		{name: "DER cert, serial flag", flags: Flags{IDevIDCert: f["device.der"], IDevIDKey: f["device.key"], SerialNumber: "ID-1"}, serial: "ID-1"},
+		// Issue 10 item 6: a serial number that contradicts the certificate's.
+		{name: "serial flag contradicts the certificate", flags: Flags{IDevIDCert: f["device.der"], IDevIDKey: f["device.key"], SerialNumber: "S-9"}, err: `--serial-number "S-9" contradicts the IDevID certificate's serialNumber "ID-1"`, usageErr: true},
 		{name: "chain file appended", flags: Flags{IDevIDCert: f["device.pem"], IDevIDKey: f["device.key"], IDevIDChain: f["chain.pem"]}, serial: "ID-1", chain: 3},
 		{name: "EC decryption key", flags: Flags{IDevIDCert: f["device.pem"], IDevIDKey: f["device.key"], DecryptionKey: f["device.key"]}, serial: "ID-1", chain: 1, ecdh: true},
 		{name: "key without cert", flags: Flags{IDevIDKey: f["device.key"]}, err: "--idevid-key needs --idevid-cert", usageErr: true},

@@ -4,6 +4,7 @@
 //  1. command-line flags;
 //  2. the kernel command line (/proc/cmdline): sztp.<flag-name>=value, with
 //     sztp.url= as an alias of bootstrap-url and the bare word sztp.disable;
+//     trust inputs (KernelRefused) are refused there with a warning (C4);
 //  3. the config file (--config, default /etc/sztp/config.yaml): a strict
 //     YAML subset of "key: value" lines whose keys are the long flag names.
 //

@@ -22,6 +22,30 @@ func AddFlags(fs *pflag.FlagSet, cfg, cmdline *string) {
 	fs.StringVar(cmdline, "cmdline-file", DefaultCmdlineFile, "kernel command line to read sztp.<flag>=value parameters from")
 }
 
+// KernelRefused are the trust inputs that are refused on the kernel command
+// line (issue 10 item 6, C4), with why. A PXE/iPXE menu on an
+// unauthenticated network can set the kernel command line: with these it
+// could make the device trust (and send its HTTP password to) the
+// attacker's server, accept another device's signed data, turn the clock
+// checks off, or make the device claim another identity. Trust inputs
+// come only from files baked into the image (the config file) and flags.
+var KernelRefused = map[string]string{
+	"server-trust-anchor":   "it decides which bootstrap servers are authenticated and receive the HTTP password",
+	"voucher-trust-anchor":  "it decides whose ownership vouchers, and so whose signed data, are accepted",
+	"assertion":             "it decides which voucher assertions are accepted",
+	"clock":                 "it can turn the certificate and voucher time checks off",
+	"serial-number":         "it is the identity the device claims",
+	"password-file":         "it is the device's credential",
+	"tpm":                   "it names the device's keys",
+	"idevid-handle":         "it names the device's keys",
+	"idevid-cert-index":     "it names the device's certificate",
+	"idevid-cert":           "it names the device's certificate",
+	"idevid-key":            "it names the device's keys",
+	"idevid-chain":          "it names the device's certificate chain",
+	"decryption-key":        "it names the device's keys",
+	"decryption-key-handle": "it names the device's keys",
+}
+
 // ExtraKeys are settings that are not flags of a subcommand: sztp.disable,
 // and the root's --log-level.
 var ExtraKeys = map[string]bool{"disable": true, "log-level": true}
@@ -48,6 +72,13 @@ func Load(fs *pflag.FlagSet, known map[string]bool, log *slog.Logger) (*Layers, 
 		return nil, err
 	}
 	for k := range l.Kernel {
+		if why, ok := KernelRefused[k]; ok {
+			if log != nil {
+				log.Warn("refusing a trust setting on the kernel command line: a boot menu on an unauthenticated network can set it, and "+why+"; set it in the config file or with a flag", "param", "sztp."+k)
+			}
+			delete(l.Kernel, k)
+			continue
+		}
 		if !accepted(k, known) {
 			if log != nil {
 				log.Warn("ignoring unknown kernel command-line parameter", "param", "sztp."+k)

@@ -157,3 +157,55 @@ func TestDisabled(t *testing.T) {
 		}
 	}
 }
+
+// Issue 10 item 6, C4: every trust input on the kernel command line is
+// dropped with a warning naming it and saying why; the same keys from the
+// config file (baked into the image) still apply.
+func TestHardening10_6_KernelRefusesTrustInputs(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "config.yaml")
+	cmdline := filepath.Join(dir, "cmdline")
+	os.WriteFile(cfgFile, []byte("server-trust-anchor: /etc/sztp/anchor.pem\n"), 0o600)
+	var words []string
+	fs := flagSet()
+	for k := range KernelRefused {
+		words = append(words, "sztp."+k+"=/evil")
+		if k == "server-trust-anchor" || k == "voucher-trust-anchor" || k == "assertion" || k == "idevid-cert-index" {
+			fs.StringSlice(k, nil, "")
+		} else {
+			fs.String(k, "", "")
+		}
+	}
+	os.WriteFile(cmdline, []byte(strings.Join(append(words, "sztp.os-name=ok"), " ")+"\n"), 0o600)
+	if err := fs.Parse([]string{"--config", cfgFile, "--cmdline-file", cmdline}); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	l, err := Load(fs, FlagNames(fs), slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Apply(fs); err != nil {
+		t.Fatal(err)
+	}
+	for k := range KernelRefused {
+		if _, ok := l.Kernel[k]; ok {
+			t.Errorf("sztp.%s kept", k)
+		}
+		if !strings.Contains(logs.String(), "param=sztp."+k) {
+			t.Errorf("no warning for sztp.%s", k)
+		}
+		if strings.Contains(fs.Lookup(k).Value.String(), "/evil") {
+			t.Errorf("--%s set from the kernel command line", k)
+		}
+	}
+	if got := fs.Lookup("server-trust-anchor").Value.String(); got != "[/etc/sztp/anchor.pem]" {
+		t.Errorf("server-trust-anchor %q, want the config file's", got)
+	}
+	if got := fs.Lookup("os-name").Value.String(); got != "ok" {
+		t.Errorf("os-name %q: other kernel settings must still apply", got)
+	}
+	if !strings.Contains(logs.String(), "unauthenticated network") {
+		t.Errorf("the warning does not say why:\n%s", logs.String())
+	}
+}

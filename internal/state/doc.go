@@ -15,4 +15,5 @@
 //	images/          boot images: partial downloads (resumable) and verified
 //	                 images, removed after bootstrap-complete
 //	scripts/         the last pre/post-configuration scripts run (sztp run)
+//	lock             flock(2)ed by the running agent (Store.Lock), holds its PID
 package state

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sztp/sztp/internal/atomicfile"
+	"github.com/sztp/sztp/internal/safetext"
 )
 
 // DefaultDir is the default state directory.
@@ -133,7 +134,10 @@ func (s *Store) Completed() (*Completion, error) {
 }
 
 // MarkCompleted writes the completion record.
-func (s *Store) MarkCompleted(c Completion) error { return s.writeJSON(fileCompleted, c) }
+func (s *Store) MarkCompleted(c Completion) error {
+	c.Server, c.Source = safetext.Clean(c.Server), safetext.Clean(c.Source)
+	return s.writeJSON(fileCompleted, c)
+}
 
 // ClearCompleted removes the completion record (a bootstrap-complete the
 // server did not accept).
@@ -163,8 +167,12 @@ func (s *Store) LastRun() (*Run, error) {
 	return &r, nil
 }
 
-// SetLastRun writes the last run record.
-func (s *Store) SetLastRun(r Run) error { return s.writeJSON(fileLastRun, r) }
+// SetLastRun writes the last run record. Its text is cleaned (issue 10
+// item 12): `sztp status` replays it to a terminal.
+func (s *Store) SetLastRun(r Run) error {
+	r.Source, r.Server, r.Error = safetext.Clean(r.Source), safetext.Clean(r.Server), safetext.Clean(r.Error)
+	return s.writeJSON(fileLastRun, r)
+}
 
 // Entry is one progress report in the journal.
 type Entry struct {
@@ -188,6 +196,7 @@ func (s *Store) Journal() ([]Entry, error) {
 
 // Append adds an entry to the journal, dropping the oldest beyond MaxJournal.
 func (s *Store) Append(e Entry) error {
+	e.Server, e.Message, e.Error = safetext.Clean(e.Server), safetext.Clean(e.Message), safetext.Clean(e.Error)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var j []Entry
@@ -223,7 +232,10 @@ func (s *Store) PendingReboot() (*PendingReboot, error) {
 }
 
 // SetPendingReboot writes the pending reboot record.
-func (s *Store) SetPendingReboot(p PendingReboot) error { return s.writeJSON(fileReboot, p) }
+func (s *Store) SetPendingReboot(p PendingReboot) error {
+	p.Server, p.OSName, p.OSVersion = safetext.Clean(p.Server), safetext.Clean(p.OSName), safetext.Clean(p.OSVersion)
+	return s.writeJSON(fileReboot, p)
+}
 
 // ClearPendingReboot removes the pending reboot record.
 func (s *Store) ClearPendingReboot() error {

@@ -27,6 +27,11 @@ type IDevIDOptions struct {
 	// OwnerNV defines the certificate index in the owner hierarchy instead of
 	// the platform hierarchy.
 	OwnerNV bool
+	// Attributes are tpm2_createprimary's -a
+	// ["fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda|sign"];
+	// add "restricted" (with a fixed scheme in Alg) for an attestation key
+	// (IAK) that the agent must refuse (C105).
+	Attributes string
 }
 
 // IDevID is what ProvisionIDevID made. Files are in the SWTPM's Dir.
@@ -61,10 +66,13 @@ func (s *SWTPM) ProvisionIDevID(t testing.TB, o IDevIDOptions) *IDevID {
 	if o.Subject == "" {
 		o.Subject = "/serialNumber=DPU-SN-0042/CN=dpu-0042"
 	}
+	if o.Attributes == "" {
+		o.Attributes = "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda|sign"
+	}
 	handle, index := hex(o.Handle), hex(o.CertIndex)
 	pre := "idevid-" + handle
 	s.Tool(t, "tpm2_createprimary", "-Q", "-C", "e", "-g", "sha256", "-G", o.Alg,
-		"-a", "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda|sign", "-c", pre+".ctx")
+		"-a", o.Attributes, "-c", pre+".ctx")
 	s.Tool(t, "tpm2_evictcontrol", "-Q", "-C", "o", "-c", pre+".ctx", handle)
 	s.Tool(t, "tpm2_flushcontext", "-t") // no resource manager: free the transient slot
 	s.Tool(t, "tpm2_readpublic", "-Q", "-c", handle, "-f", "pem", "-o", pre+".pub.pem")
