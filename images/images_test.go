@@ -377,7 +377,7 @@ func TestGarbledTailRestarts(t *testing.T) {
 func TestCompleteButNotMoved(t *testing.T) {
 	img := newImage(11, 1<<20)
 	e := newEnv(t, func(w http.ResponseWriter, r *http.Request, n int) { serve(w, r, img) })
-	st, err := openStage(e.stage, e.output, img.sum)
+	st, err := openStage(e.stage, e.output, img.sum, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +447,7 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 // TestHTTPS: an image server's certificate is accepted blindly by default
-// (RFC 8572 download-uri, digest 2.6), and verified on request.
+// (RFC 8572 section 5.4, download-uri), and verified on request.
 func TestHTTPS(t *testing.T) {
 	img := newImage(14, 1<<20)
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serve(w, r, img) }))
@@ -491,8 +491,9 @@ func TestRequestErrors(t *testing.T) {
 	}
 }
 
-// TestStagingBesideOutput: without a StagingDir the staging file sits next
-// to the output and is renamed onto it.
+// TestStagingBesideOutput: without a StagingDir the staging file sits in a
+// private directory next to the output (issue 10 item 1) and is renamed onto
+// it; the directory goes away with it.
 func TestStagingBesideOutput(t *testing.T) {
 	img := newImage(15, 1<<20)
 	var cut bool
@@ -517,8 +518,8 @@ func TestStagingBesideOutput(t *testing.T) {
 	}
 	part, side := stageNames("", out, img.sum)
 	for _, p := range []string{part, side} {
-		if filepath.Dir(p) != dir {
-			t.Fatalf("staging path %s not beside the output", p)
+		if filepath.Dir(p) != filepath.Join(dir, StagingSubdir) {
+			t.Fatalf("staging path %s not in %s beside the output", p, StagingSubdir)
 		}
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("staging file missing after an interrupted fetch: %v", err)
@@ -538,7 +539,7 @@ func TestStagingBesideOutput(t *testing.T) {
 func TestConcurrentFetchLocked(t *testing.T) {
 	img := newImage(16, 1<<20)
 	dir := t.TempDir()
-	st, err := openStage(dir, filepath.Join(dir, "img"), img.sum)
+	st, err := openStage(dir, filepath.Join(dir, "img"), img.sum, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

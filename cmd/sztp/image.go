@@ -4,9 +4,9 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"github.com/sztp/sztp/internal/state"
 	"golang.org/x/sys/unix"
 
 	"github.com/sztp/sztp/images"
@@ -28,10 +28,16 @@ are tried in order (any error moves to the next), the SHA-256 is computed as
 the bytes stream in, and the file appears at --output only once verified.
 
 The partial download is staged in --state-dir/images/ (when --state-dir is
-given) or beside --output, with a small state file; running the same command
-again after an interruption (even SIGKILL or a power loss) resumes it with an
-HTTP Range request. https image servers' certificates are accepted blindly
-(RFC 8572: integrity comes from the hash) unless --verify-tls is given.
+given) or in the private directory .sztp-staging/ beside --output, with a
+small state file; running the same command again after an interruption (even
+SIGKILL or a power loss) resumes it with an HTTP Range request, after hashing
+the staged bytes again. https image servers' certificates are accepted
+blindly (RFC 8572: integrity comes from the hash) unless --verify-tls is
+given; a redirect from https to http is refused.
+
+A URI fails (and the next is tried) when it declares a size above
+--max-image-size or above the free space, averages under --image-min-rate,
+or sends bytes with the wrong hash.
 
 Progress is a live bar when stderr is a terminal, else a log line per 10%.
 
@@ -42,7 +48,7 @@ func newImageFetchCmd() *cobra.Command {
 		hashes   []string
 		output   string
 		stateDir string
-		maxSize  int64
+		bounds   imageFlags
 		verify   bool
 		caFile   string
 		progress string
@@ -72,9 +78,18 @@ func newImageFetchCmd() *cobra.Command {
 				req.SHA256 = append(req.SHA256, b)
 			}
 			log := logger(cmd)
-			f := &images.Fetcher{MaxSize: maxSize, Logger: log, VerifyTLS: verify}
+			f := &images.Fetcher{Logger: log, VerifyTLS: verify}
+			if err := bounds.apply(f); err != nil {
+				return err
+			}
 			if stateDir != "" {
-				f.StagingDir = filepath.Join(stateDir, "images")
+				st, err := state.Open(stateDir)
+				if err != nil {
+					return exitError{exitFailure, err}
+				}
+				if f.StagingDir, err = st.ImagesDir(); err != nil {
+					return exitError{exitFailure, err}
+				}
 			}
 			if caFile != "" {
 				pem, err := os.ReadFile(caFile)
@@ -115,7 +130,9 @@ func newImageFetchCmd() *cobra.Command {
 	fl.StringArrayVar(&hashes, "hash", nil, "expected `sha-256:HEX` (plain or colon hex, any case); repeatable, any one may match")
 	fl.StringVarP(&output, "output", "o", "", "`PATH` of the verified image")
 	fl.StringVar(&stateDir, "state-dir", "", "stage the partial download in `DIR`/images (default: beside --output)")
-	fl.Int64Var(&maxSize, "max-size", 0, "refuse images larger than `BYTES` (0: no limit)")
+	bounds.add(fl)
+	fl.Int64Var(&bounds.maxSize, "max-size", images.DefaultMaxSize, "old name of --max-image-size")
+	fl.MarkHidden("max-size")
 	fl.BoolVar(&verify, "verify-tls", false, "verify https image servers' certificates (default: accept blindly, integrity comes from the hash)")
 	fl.StringVar(&caFile, "ca-file", "", "verify https image servers against the PEM roots in `FILE` (implies --verify-tls)")
 	fl.StringVar(&progress, "progress", "auto", "progress display: auto (bar on a terminal, else log), bar, log, none")

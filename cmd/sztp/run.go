@@ -66,6 +66,7 @@ type runFlags struct {
 	resolvConf      string
 	sshHostKeys     []string
 	anchorCerts     []string
+	images          imageFlags
 	lockTimeout     time.Duration
 	dhcpTextURIs    bool
 	assertions      []string
@@ -101,6 +102,7 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.imageHook, "image-hook", "", "how to install a boot image: "+strings.Join(boot.ImageHookNames(), ", ")+", e.g. file:/dev/sdb2,reboot (default: unset, so an image the device does not already run is a boot-image-error)")
 	fs.StringVar(&f.configHook, "config-hook", "", "how to commit configuration: "+strings.Join(boot.ConfigHookNames(), ", ")+" (default: unset, so configuration is a config-error)")
 	fs.DurationVar(&f.scriptTimeout, "script-timeout", 5*time.Minute, "time limit of each pre/post-configuration script")
+	f.images.add(fs)
 	fs.StringVar(&f.osName, "os-name", "", "name of the OS the device runs now (default: NAME from --os-release)")
 	fs.StringVar(&f.osVersion, "os-version", "", "version of the OS the device runs now (default: VERSION_ID from --os-release)")
 	fs.StringVar(&f.osRelease, "os-release", "/etc/os-release", "os-release file for the --os-name/--os-version defaults (\"\" to disable)")
@@ -486,6 +488,9 @@ func (f *runFlags) runningOS(log *slog.Logger) (name, version string) {
 // SHA-256 in the onboarding information is what is trusted.
 func (f *runFlags) storage(cfg *client.Config, log *slog.Logger) error {
 	fetcher := &images.Fetcher{Logger: log}
+	if err := f.images.apply(fetcher); err != nil {
+		return err
+	}
 	cfg.Images = fetcher
 	if f.stateDir == "" {
 		return nil

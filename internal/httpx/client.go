@@ -56,20 +56,41 @@ func (c *Client) Do(req *Request) (*Response, error) {
 			return resp, nil
 		}
 		resp.Body.Close()
-		next, err := req.URL.Parse(loc)
+		nreq, err := redirect(req, loc)
 		if err != nil {
-			return nil, fmt.Errorf("redirect to %q: %w", loc, err)
+			return nil, err
 		}
-		nreq := *req
-		nreq.URL = next
-		nreq.Header = Header{}
-		for k, v := range req.Header {
-			if k != "Authorization" || next.Host == req.URL.Host {
-				nreq.Header[k] = v
-			}
-		}
-		req = &nreq
+		req = nreq
 	}
+}
+
+// redirect is the request that follows req to loc. An https request is never
+// redirected to anything but https (that would quietly drop the TLS the
+// caller asked for), and Authorization goes along only when the scheme and
+// host:port stay the same (issue 10 item 11).
+func redirect(req *Request, loc string) (*Request, error) {
+	next, err := req.URL.Parse(loc)
+	if err != nil {
+		return nil, errors.New("redirect to an unparsable location")
+	}
+	switch {
+	case next.Scheme != "http" && next.Scheme != "https":
+		return nil, fmt.Errorf("redirect to %s: unsupported scheme %q", next.Redacted(), next.Scheme)
+	case req.URL.Scheme == "https" && next.Scheme != "https":
+		return nil, fmt.Errorf("refusing redirect from https to %s (a downgrade)", next.Redacted())
+	}
+	from, _ := HostPort(req.URL)
+	to, _ := HostPort(next)
+	same := next.Scheme == req.URL.Scheme && from == to
+	nreq := *req
+	nreq.URL = next
+	nreq.Header = Header{}
+	for k, v := range req.Header {
+		if k != "Authorization" || same {
+			nreq.Header[k] = v
+		}
+	}
+	return &nreq, nil
 }
 
 func isRedirect(code int) bool {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sztp/sztp/internal/atomicfile"
+	"github.com/sztp/sztp/internal/privdir"
 	"github.com/sztp/sztp/internal/safetext"
 )
 
@@ -35,21 +36,25 @@ type Store struct {
 	mu  sync.Mutex
 }
 
-// Open returns the store at dir, creating the directory (0700).
+// Open returns the store at dir, creating the directory (0700). An
+// existing directory must be owned by the agent's user and not writable by
+// group or others (privdir.ErrNotPrivate otherwise): its files decide what
+// the agent trusts and does next.
 func Open(dir string) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("state: empty directory name")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := privdir.Ensure(dir, true); err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
 	return &Store{Dir: dir}, nil
 }
 
-// ImagesDir is where boot images are staged; it is created on demand.
+// ImagesDir is where boot images are staged; it is created on demand and
+// checked like the state directory (not a symbolic link, 0700, ours).
 func (s *Store) ImagesDir() (string, error) {
 	d := filepath.Join(s.Dir, "images")
-	if err := os.MkdirAll(d, 0o700); err != nil {
+	if err := privdir.Ensure(d, false); err != nil {
 		return "", fmt.Errorf("state: %w", err)
 	}
 	return d, nil

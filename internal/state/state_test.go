@@ -171,3 +171,71 @@ func TestDamagedCompletionRecordSaysHowToReset(t *testing.T) {
 		t.Errorf("after enable: %+v, %v", c, err)
 	}
 }
+
+// Issue 10 item 1: a state directory (or its images directory) that others
+// may write is refused with a clear error: whoever can write it can plant
+// a staged image or its checkpoint. Fails without the privdir checks.
+func TestHardening10_1_StateDirMustBePrivate(t *testing.T) {
+	tests := []struct {
+		name   string
+		state  os.FileMode
+		images os.FileMode // 0: no images directory
+		want   string      // "" when Open and ImagesDir succeed
+	}{
+		{"private", 0o700, 0o700, ""},
+		{"readable is tightened", 0o755, 0o755, ""},
+		{"group-writable state", 0o770, 0, "writable by group or others"},
+		{"world-writable state", 0o777, 0, "writable by group or others"},
+		{"group-writable images", 0o700, 0o770, "writable by group or others"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "state")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if tt.images != 0 {
+				if err := os.Mkdir(filepath.Join(dir, "images"), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(filepath.Join(dir, "images"), tt.images); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.Chmod(dir, tt.state); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Open(dir)
+			if err == nil {
+				_, err = s.ImagesDir()
+			}
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("error %v, want one saying %q", err, tt.want)
+			}
+			if err != nil {
+				return
+			}
+			for _, d := range []string{dir, filepath.Join(dir, "images")} {
+				if fi, _ := os.Stat(d); fi.Mode().Perm() != 0o700 {
+					t.Errorf("%s mode %v, want 0700", d, fi.Mode().Perm())
+				}
+			}
+		})
+	}
+}
+
+// Issue 10 item 1: an images directory that is a symbolic link (planted by
+// whoever could write the state directory before it was ours) is refused.
+func TestHardening10_1_ImagesDirSymlinkRefused(t *testing.T) {
+	s := open(t)
+	target := t.TempDir()
+	if err := os.Symlink(target, filepath.Join(s.Dir, "images")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ImagesDir(); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("ImagesDir = %v, want a refusal of the symbolic link", err)
+	}
+}
