@@ -96,6 +96,12 @@ type Config struct {
 	Completion func(ctx context.Context) (*Completion, error)
 	// LookupHost resolves a host name to addresses; nil is net.DefaultResolver.
 	LookupHost func(ctx context.Context, host string) ([]string, error)
+	// Measurer, when set, measures every artifact before the agent acts on
+	// it (measured onboarding, measure.go).
+	Measurer Measurer
+	// Enroller, when set, offers RFC 9646 CSRs to trusted servers and
+	// installs the LDevID certificate (csr.go).
+	Enroller Enroller
 }
 
 // Result classifies an Outcome.

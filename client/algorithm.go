@@ -35,6 +35,8 @@ type attempt struct {
 	trustState bool
 	// connections counts the servers dialled, redirects included.
 	connections int
+	// csr is the RFC 9646 exchange with the current server (csr.go).
+	csr csrState
 }
 
 // candidate runs the algorithm for one candidate of a source. C8:
@@ -107,6 +109,7 @@ func (at *attempt) server(ctx context.Context, base *url.URL, mode TLSMode, anch
 		// C9/C10: trusted only when authenticated with identity checks;
 		// a provisional connection sets trust-state FALSE (C48, C49).
 		at.trustState = conn.Trusted()
+		at.csr = csrState{}
 		a.log.Info("connected to bootstrap server", "server", base.Host, "address", addr, "trusted", conn.Trusted(), "mode", mode.String(), "depth", depth)
 		in, err := at.input(conn)
 		if err != nil {
@@ -114,6 +117,7 @@ func (at *attempt) server(ctx context.Context, base *url.URL, mode TLSMode, anch
 			return nil, err
 		}
 		out, err := conn.GetBootstrappingData(ctx, in)
+		out, in, err = at.csrExchange(ctx, conn, in, out, err)
 		if err != nil {
 			conn.Close()
 			a.noteRetryAfter(err, conn.Trusted())
@@ -147,6 +151,7 @@ func (at *attempt) input(conn *Conn) (*conveyed.GetBootstrappingDataInput, error
 	in := &conveyed.GetBootstrappingDataInput{Nonce: nonce}
 	if conn.Trusted() {
 		in.HWModel, in.OSName, in.OSVersion = at.a.cfg.HWModel, at.a.cfg.OSName, at.a.cfg.OSVersion
+		at.csrSupport(conn, in)
 	} else {
 		in.SignedDataPreferred = true
 	}
@@ -191,6 +196,9 @@ func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, no
 	}
 	switch {
 	case ci.Redirect != nil:
+		if err := a.measureArtifacts(ctx, art.OwnershipVoucher, art.OwnerCertificate, art.ConveyedInformation); err != nil {
+			return nil, err
+		}
 		return at.redirect(ctx, ci.Redirect, depth)
 	case ci.Onboarding != nil:
 		if !at.trustState {
@@ -199,6 +207,9 @@ func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, no
 				why = "it is not signed data, and the server was contacted provisionally (its certificate was not authenticated to a server trust anchor, or it was learned from an untrusted source)"
 			}
 			return nil, fmt.Errorf("%w: %s", ErrUntrustedOnboarding, why)
+		}
+		if err := a.measureArtifacts(ctx, art.OwnershipVoucher, art.OwnerCertificate, art.ConveyedInformation); err != nil {
+			return nil, err
 		}
 		return at.onboard(ctx, conn, level, ci.Onboarding, res.Signed)
 	}

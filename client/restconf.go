@@ -87,6 +87,10 @@ type StatusError struct {
 	Code       int
 	RetryAfter time.Duration // from Retry-After on 429/503, else 0
 	Body       string        // the start of the body (e.g. ietf-restconf:errors)
+	// Raw is the whole body (at most the response size limit) and
+	// ContentType its media type, for an RFC 9646 csr-request (csr.go).
+	Raw         []byte
+	ContentType string
 }
 
 func (e *StatusError) Error() string {
@@ -368,7 +372,7 @@ func (c *Conn) ReportProgress(ctx context.Context, in *conveyed.ReportProgressIn
 }
 
 func (c *Conn) statusError(rpc string, status int, data []byte, hdr httpx.Header) error {
-	e := &StatusError{RPC: rpc, Code: status}
+	e := &StatusError{RPC: rpc, Code: status, Raw: data, ContentType: mediaType(hdr.Get("Content-Type"))}
 	if status == httpx.StatusTooManyRequests || status == httpx.StatusServiceUnavailable {
 		e.RetryAfter = parseRetryAfter(hdr.Get("Retry-After"), time.Now())
 	}

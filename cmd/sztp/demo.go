@@ -54,7 +54,7 @@ otherwise; 2 for bad flags.`
 
 // demoOptions are the demo's flags.
 type demoOptions struct {
-	keep, encrypt         bool
+	keep, encrypt, csr    bool
 	encoding              string
 	imageHook, configHook string
 	scriptTimeout         time.Duration
@@ -73,6 +73,7 @@ func newDemoCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&o.keep, "keep", false, "keep the temporary directory (its path is printed)")
+	cmd.Flags().BoolVar(&o.csr, "csr", false, "also enrol an LDevID (RFC 9646: csr-request, CSR, certificate in the configuration), then bootstrap again with it")
 	cmd.Flags().StringVar(&o.encoding, "encoding", "json", "RESTCONF and conveyed-information encoding: json or xml")
 	cmd.Flags().BoolVar(&o.encrypt, "encrypt", false, "also encrypt the signed artifacts to the device certificate (ECDH)")
 	cmd.Flags().StringVar(&o.imageHook, "image-hook", "", "install the demo's boot image with this hook instead of file:DIR/device/boot-image.img (try a vendor exec: hook against the embedded server)")
@@ -96,6 +97,8 @@ type demo struct {
 	stdout     io.Writer
 	log        *slog.Logger
 	last       conveyed.ProgressType
+	onb        *conveyed.OnboardingInformation
+	csrFlow    *sztptest.CSRFlow
 }
 
 func runDemo(cmd *cobra.Command, o demoOptions) error {
@@ -176,8 +179,16 @@ func runDemo(cmd *cobra.Command, o demoOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.csr {
+		if err := d.csrSetup(onboardingOf(d)); err != nil {
+			return err
+		}
+	}
 	out, runErr := agent.RunOnce(ctx)
-	return d.summary(out, runErr)
+	if err := d.summary(out, runErr); err != nil || !o.csr {
+		return err
+	}
+	return d.csrSecondBootstrap(ctx, f)
 }
 
 func (d *demo) setup() error {
@@ -260,6 +271,7 @@ func (d *demo) setup() error {
 	if d.encrypt {
 		so.EncryptTo = d.pki.Device.Cert
 	}
+	d.onb = onb.Onboarding
 	d.onboarding.SetResponse(demoSerial, &sztptest.Response{Build: sztptest.Signed(onb, so)})
 
 	// The redirect server points at the onboarding server, with a trust
