@@ -47,6 +47,8 @@ test: deps fmt-check vet build
 	e2e/fetch-kernel >/dev/null
 	e2e/fetch-kernel arm64 >/dev/null
 	$(GOFLAGS_STATIC) $(GO) test -count=1 -timeout 60m ./...
+	@# sztp demo (built only with -tags sztp_demo) and the CLI around it
+	$(GOFLAGS_STATIC) $(GO) test -count=1 -tags sztp_demo ./cmd/sztp/
 	@# the TPM reference simulator (cgo; never linked into the static agent)
 	CGO_ENABLED=1 $(GO) test -count=1 -run Simulator ./tpm/
 	@# httpx against net/http on generated messages (issue 10 item 10)
@@ -60,9 +62,13 @@ test: deps fmt-check vet build
 test-arm64:
 	GO=$(GO) scripts/test-arm64
 
-## demo: a full bootstrap against the embedded server, in a temporary directory
-demo: build
-	$(BIN) demo
+## demo: a full bootstrap against the embedded server, in a temporary directory.
+##   The embedded servers are built only with -tags sztp_demo (bin/sztp-demo):
+##   the agent a device runs (bin/sztp, make dist, make deb) leaves them out.
+DEMO_BIN ?= bin/sztp-demo
+demo:
+	$(GOFLAGS_STATIC) $(GO) build -tags sztp_demo -trimpath -ldflags='$(LDFLAGS)' -o $(DEMO_BIN) ./cmd/sztp
+	$(DEMO_BIN) demo
 
 ## bench: benchmarks with ratios against baselines measured in the same run
 bench: build

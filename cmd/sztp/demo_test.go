@@ -1,4 +1,4 @@
-//go:build !sztp_nodemo
+//go:build sztp_demo
 
 package main
 
