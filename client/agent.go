@@ -51,7 +51,7 @@ type Config struct {
 	Identity *Identity
 	// ServerTrustAnchors authenticate configured bootstrap servers (C7, C9).
 	ServerTrustAnchors []*x509.Certificate
-	// VoucherTrustAnchors authenticate ownership vouchers (digest 2.4 step 1).
+	// VoucherTrustAnchors authenticate ownership vouchers (RFC 8572 5.4 step 1).
 	VoucherTrustAnchors []*x509.Certificate
 	// Sources are tried in order (C6: local before remote).
 	Sources []Source

@@ -27,7 +27,7 @@ var (
 	ErrTooManyConnections = errors.New("too many bootstrap server connections for one source (redirect loop?)")
 )
 
-// attempt is the per-source state of the recursive algorithm (digest 10:
+// attempt is the per-source state of the recursive algorithm (RFC 8572 5.3:
 // trust-state, depth and the nonce sent are explicit).
 type attempt struct {
 	a          *Agent
@@ -158,7 +158,7 @@ func (at *attempt) input(conn *Conn) (*conveyed.GetBootstrappingDataInput, error
 	return in, nil
 }
 
-// data processes bootstrapping data (digest 2.3). conn is nil for data that
+// data processes bootstrapping data (RFC 8572 5.3). conn is nil for data that
 // did not come from a bootstrap server.
 func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, nonce []byte, level conveyed.ReportingLevel, depth int) (*Outcome, error) {
 	a := at.a
@@ -258,7 +258,7 @@ func subjectOf(c *x509.Certificate) string {
 }
 
 // redirect walks the bootstrap servers in order (C45) with the trust rules
-// of digest 2.5.
+// of RFC 8572 5.5.
 func (at *attempt) redirect(ctx context.Context, ri *conveyed.RedirectInformation, depth int) (*Outcome, error) {
 	a := at.a
 	if depth >= a.cfg.MaxRedirectDepth {
@@ -272,7 +272,7 @@ func (at *attempt) redirect(ctx context.Context, ri *conveyed.RedirectInformatio
 		mode, anchors := Provisional, []*x509.Certificate(nil)
 		switch {
 		case trusted && len(bs.TrustAnchor) > 0:
-			// C47, digest 3: the last certificate of the chain is the
+			// C47, RFC 8572 6.1: the last certificate of the chain is the
 			// issuer the server must authenticate to, not the root.
 			issuer, _, err := trust.TrustAnchor(bs.TrustAnchor)
 			if err != nil {

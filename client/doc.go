@@ -39,7 +39,7 @@
 //     (C17, C18, C51). Redirect trust anchors are used only from trusted
 //     redirect information (C47, C49), and only through the last
 //     certificate of their chain, the issuer of the next server's
-//     certificate (digest 3); a trusted entry without one is contacted
+//     certificate (RFC 8572 6.1); a trusted entry without one is contacted
 //     provisionally (C48). Recursion stops at 10 redirects (C19).
 //   - HTTP redirects (3xx) are never followed; every exchange has connect,
 //     handshake, header and total timeouts and a response size limit.

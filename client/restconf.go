@@ -136,7 +136,7 @@ func ServerURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// ServerURLFor builds the base URL of a redirect entry (digest 4.1: IPv6
+// ServerURLFor builds the base URL of a redirect entry (RFC 8572 7.3, RFC 8040 3: IPv6
 // literals bracketed, missing port means 443).
 func ServerURLFor(address string, port uint16) *url.URL {
 	if port == 0 {
@@ -352,7 +352,7 @@ func (c *Conn) GetBootstrappingData(ctx context.Context, in *conveyed.GetBootstr
 }
 
 // ReportProgress calls report-progress. It refuses to talk to an untrusted
-// server (C62). Success is 204 No Content (digest 4.3).
+// server (C62). Success is 204 No Content (RFC 8572 7.3).
 func (c *Conn) ReportProgress(ctx context.Context, in *conveyed.ReportProgressInput) error {
 	if !c.trusted {
 		return errors.New("report-progress: refusing to report to an untrusted server")
@@ -440,7 +440,7 @@ func (c *Conn) post(ctx context.Context, rpc string, body []byte) (int, []byte, 
 	}
 	// One request per connection; the connection is the one whose trust
 	// was classified (C9). Redirects (3xx) are returned as they are, never
-	// followed (digest 4.5).
+	// followed (RFC 8040 7).
 	hc := &httpx.Client{
 		ResponseHeaderTimeout: c.timeouts.ResponseHeader,
 		DialTLS:               func(ctx context.Context, _ string) (net.Conn, error) { return c.conn(ctx) },

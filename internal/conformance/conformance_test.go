@@ -20,7 +20,7 @@ var (
 	// rowRE matches a requirement row: | C12 | from | must | code | tests |
 	rowRE = regexp.MustCompile(`^\|\s*C(\d{1,3})\s*\|`)
 	// citeRE matches a citation of a requirement anywhere in the tree.
-	citeRE = regexp.MustCompile(`\bC(\d{1,3})\b`)
+	citeRE = regexp.MustCompile(`\bC([1-9][0-9]{0,2})\b`)
 	// testRE matches `pkg/path.TestName` or `pkg.TestName/subtest`.
 	testRE = regexp.MustCompile("`([a-z0-9_/.-]+)\\.((?:Test|Fuzz|Example|Benchmark)[A-Za-z0-9_]*)(?:/([^`]+))?`")
 	// outsideRE matches references to a protocol summary that lives outside

@@ -9,5 +9,5 @@
 //
 // The client does not pool connections, use proxies, or decompress bodies;
 // it follows redirects only when asked to (bootstrap servers must not be
-// redirected, digest 4.5).
+// redirected, RFC 8040 7).
 package httpx
