@@ -45,7 +45,10 @@ unit:
 ## test: everything: vet, unit, integration (swtpm, dnsmasq, openssl, QEMU)
 test: deps fmt-check vet build
 	e2e/fetch-kernel >/dev/null
-	$(GOFLAGS_STATIC) $(GO) test -count=1 -timeout 40m ./...
+	e2e/fetch-kernel arm64 >/dev/null
+	$(GOFLAGS_STATIC) $(GO) test -count=1 -timeout 60m ./...
+	@# sztp demo (built only with -tags sztp_demo) and the CLI around it
+	$(GOFLAGS_STATIC) $(GO) test -count=1 -tags sztp_demo ./cmd/sztp/
 	@# the TPM reference simulator (cgo; never linked into the static agent)
 	CGO_ENABLED=1 $(GO) test -count=1 -run Simulator ./tpm/
 	@# httpx against net/http on generated messages (issue 10 item 10)
@@ -59,9 +62,13 @@ test: deps fmt-check vet build
 test-arm64:
 	GO=$(GO) scripts/test-arm64
 
-## demo: a full bootstrap against the embedded server, in a temporary directory
-demo: build
-	$(BIN) demo
+## demo: a full bootstrap against the embedded server, in a temporary directory.
+##   The embedded servers are built only with -tags sztp_demo (bin/sztp-demo):
+##   the agent a device runs (bin/sztp, make dist, make deb) leaves them out.
+DEMO_BIN ?= bin/sztp-demo
+demo:
+	$(GOFLAGS_STATIC) $(GO) build -tags sztp_demo -trimpath -ldflags='$(LDFLAGS)' -o $(DEMO_BIN) ./cmd/sztp
+	$(DEMO_BIN) demo
 
 ## bench: benchmarks with ratios against baselines measured in the same run
 bench: build
@@ -104,9 +111,11 @@ initramfs:
 	  $(if $(VOUCHER_TRUST_ANCHOR),--voucher-trust-anchor $(VOUCHER_TRUST_ANCHOR)) \
 	  $(if $(SZTP_CONFIG),--file $(SZTP_CONFIG):etc/sztp/config.yaml)
 
-## e2e: the QEMU end-to-end tests (root; DHCP option 143, vTPM, kexec), verbose
+## e2e: the QEMU end-to-end tests (root; DHCP option 143, vTPM, kexec), verbose:
+##   amd64 (qemu-system-x86_64) and arm64 (qemu-system-aarch64 -M virt, TCG;
+##   TestQEMUEndToEndArm64SingleBoot prints "timeline arm64-single-boot: ...")
 e2e: deps
-	$(GO) test -count=1 -v -timeout 20m ./e2e/...
+	$(GO) test -count=1 -v -timeout 40m ./e2e/...
 
 ## e2e-timeline: the boot timelines (seconds since QEMU started) of the
 ##   single-boot and two-boot (kexec) scenarios

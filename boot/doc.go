@@ -58,7 +58,7 @@
 // # Nothing half-done
 //
 // An installer or applier either completes or returns an error and no
-// result (digest 2.7, C83): files are replaced through temp + fsync +
+// result (RFC 8572 5.6, C83): files are replaced through temp + fsync +
 // rename, block devices are written header-last, kexec loads only after the
 // image is fully unpacked and checked, and configuration undo restores the
 // previous file. Reboots and kexec happen only in Installed.Reboot, which

@@ -41,7 +41,7 @@ func TestExecImageHook(t *testing.T) {
 					t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
 				}
 				if got != nil {
-					t.Errorf("a failed install returned %+v, want nil (digest 2.7)", got)
+					t.Errorf("a failed install returned %+v, want nil (RFC 8572 5.6)", got)
 				}
 				return
 			}

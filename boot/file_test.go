@@ -72,7 +72,7 @@ func TestFileImageToFile(t *testing.T) {
 }
 
 // A failed image install leaves the old target in place and returns no
-// Installed (digest 2.7, C83).
+// Installed (RFC 8572 5.6, C83).
 func TestFileImageFailureKeepsOld(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(dir, "slot-b.img")

@@ -291,7 +291,7 @@ func TestKexecHookLoadAndReboot(t *testing.T) {
 		t.Errorf("failing chain left the kernel loaded (last flags %#x)", loaded.flags)
 	}
 
-	// A failing load means nothing is installed (digest 2.7).
+	// A failing load means nothing is installed (RFC 8572 5.6).
 	sysKexecFileLoad = func(int, int, string, int) error { return unix.EKEYREJECTED }
 	got, err = h.InstallImage(context.Background(), writeImage(t, kernel))
 	if got != nil || err == nil || !strings.Contains(err.Error(), "kexec_file_load") || !strings.Contains(err.Error(), "signature was rejected") {

@@ -95,7 +95,7 @@ func TestNewHookSpecs(t *testing.T) {
 }
 
 // A chain writes with every hook in order and reboots with the last one
-// that asks for it; a failing hook stops the chain (digest 2.7).
+// that asks for it; a failing hook stops the chain (RFC 8572 5.6).
 func TestChain(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(dir, "slot")

@@ -53,7 +53,7 @@ type Config struct {
 	Identity *Identity
 	// ServerTrustAnchors authenticate configured bootstrap servers (C7, C9).
 	ServerTrustAnchors []*x509.Certificate
-	// VoucherTrustAnchors authenticate ownership vouchers (digest 2.4 step 1).
+	// VoucherTrustAnchors authenticate ownership vouchers (RFC 8572 5.4 step 1).
 	VoucherTrustAnchors []*x509.Certificate
 	// Sources are tried in order (C6: local before remote).
 	Sources []Source
@@ -101,6 +101,12 @@ type Config struct {
 	Completion func(ctx context.Context) (*Completion, error)
 	// LookupHost resolves a host name to addresses; nil is net.DefaultResolver.
 	LookupHost func(ctx context.Context, host string) ([]string, error)
+	// Measurer, when set, measures every artifact before the agent acts on
+	// it (measured onboarding, measure.go).
+	Measurer Measurer
+	// Enroller, when set, offers RFC 9646 CSRs to trusted servers and
+	// installs the LDevID certificate (csr.go).
+	Enroller Enroller
 }
 
 // Result classifies an Outcome.

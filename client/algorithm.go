@@ -27,7 +27,7 @@ var (
 	ErrTooManyConnections = errors.New("too many bootstrap server connections for one source (redirect loop?)")
 )
 
-// attempt is the per-source state of the recursive algorithm (digest 10:
+// attempt is the per-source state of the recursive algorithm (RFC 8572 5.3:
 // trust-state, depth and the nonce sent are explicit).
 type attempt struct {
 	a          *Agent
@@ -35,6 +35,8 @@ type attempt struct {
 	trustState bool
 	// connections counts the servers dialled, redirects included.
 	connections int
+	// csr is the RFC 9646 exchange with the current server (csr.go).
+	csr csrState
 }
 
 // candidate runs the algorithm for one candidate of a source. C8:
@@ -107,6 +109,7 @@ func (at *attempt) server(ctx context.Context, base *url.URL, mode TLSMode, anch
 		// C9/C10: trusted only when authenticated with identity checks;
 		// a provisional connection sets trust-state FALSE (C48, C49).
 		at.trustState = conn.Trusted()
+		at.csr = csrState{}
 		a.log.Info("connected to bootstrap server", "server", base.Host, "address", addr, "trusted", conn.Trusted(), "mode", mode.String(), "depth", depth)
 		in, err := at.input(conn)
 		if err != nil {
@@ -114,6 +117,7 @@ func (at *attempt) server(ctx context.Context, base *url.URL, mode TLSMode, anch
 			return nil, err
 		}
 		out, err := conn.GetBootstrappingData(ctx, in)
+		out, in, err = at.csrExchange(ctx, conn, in, out, err)
 		if err != nil {
 			conn.Close()
 			a.noteRetryAfter(err, conn.Trusted())
@@ -148,13 +152,14 @@ func (at *attempt) input(conn *Conn) (*conveyed.GetBootstrappingDataInput, error
 	in := &conveyed.GetBootstrappingDataInput{Nonce: nonce}
 	if conn.Trusted() {
 		in.HWModel, in.OSName, in.OSVersion = at.a.cfg.HWModel, at.a.cfg.OSName, at.a.cfg.OSVersion
+		at.csrSupport(conn, in)
 	} else {
 		in.SignedDataPreferred = true
 	}
 	return in, nil
 }
 
-// data processes bootstrapping data (digest 2.3). conn is nil for data that
+// data processes bootstrapping data (RFC 8572 5.3). conn is nil for data that
 // did not come from a bootstrap server.
 func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, nonce []byte, level conveyed.ReportingLevel, depth int) (*Outcome, error) {
 	a := at.a
@@ -192,6 +197,9 @@ func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, no
 	}
 	switch {
 	case ci.Redirect != nil:
+		if err := a.measureArtifacts(ctx, art.OwnershipVoucher, art.OwnerCertificate, art.ConveyedInformation); err != nil {
+			return nil, err
+		}
 		return at.redirect(ctx, ci.Redirect, depth)
 	case ci.Onboarding != nil:
 		if !at.trustState {
@@ -200,6 +208,9 @@ func (at *attempt) data(ctx context.Context, conn *Conn, art trust.Artifacts, no
 				why = "it is not signed data, and the server was contacted provisionally (its certificate was not authenticated to a server trust anchor, or it was learned from an untrusted source)"
 			}
 			return nil, fmt.Errorf("%w: %s", ErrUntrustedOnboarding, why)
+		}
+		if err := a.measureArtifacts(ctx, art.OwnershipVoucher, art.OwnerCertificate, art.ConveyedInformation); err != nil {
+			return nil, err
 		}
 		return at.onboard(ctx, conn, level, ci.Onboarding, res.Signed)
 	}
@@ -248,7 +259,7 @@ func subjectOf(c *x509.Certificate) string {
 }
 
 // redirect walks the bootstrap servers in order (C45) with the trust rules
-// of digest 2.5.
+// of RFC 8572 5.5.
 func (at *attempt) redirect(ctx context.Context, ri *conveyed.RedirectInformation, depth int) (*Outcome, error) {
 	a := at.a
 	if depth >= a.cfg.MaxRedirectDepth {
@@ -262,7 +273,7 @@ func (at *attempt) redirect(ctx context.Context, ri *conveyed.RedirectInformatio
 		mode, anchors := Provisional, []*x509.Certificate(nil)
 		switch {
 		case trusted && len(bs.TrustAnchor) > 0:
-			// C47, digest 3: the last certificate of the chain is the
+			// C47, RFC 8572 6.1: the last certificate of the chain is the
 			// issuer the server must authenticate to, not the root.
 			issuer, _, err := trust.TrustAnchor(bs.TrustAnchor)
 			if err != nil {

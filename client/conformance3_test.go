@@ -201,10 +201,10 @@ func TestC82_OnboardingErrorMovesToNextRedirectEntry(t *testing.T) {
 	}
 }
 
-// Digest 1.2 (RFC 8572 5.3 figure): what a trusted or an untrusted
+// RFC 8572 5.3 (its figure): what a trusted or an untrusted
 // bootstrap server may hand the device, for every combination of redirect
 // or onboarding information, signed or unsigned.
-func TestDigest12_TrustMatrix(t *testing.T) {
+func TestTrustStateMatrix_RFC8572_5_3(t *testing.T) {
 	for _, tc := range []struct {
 		name              string
 		trusted, signed   bool
@@ -255,7 +255,7 @@ func TestDigest12_TrustMatrix(t *testing.T) {
 	}
 }
 
-// C47, digest 3: a redirect trust-anchor holds one chain up to a
+// C47, RFC 8572 6.1: a redirect trust-anchor holds one chain up to a
 // self-signed root, and its last certificate is the issuer of the next
 // server's certificate. A server whose certificate the root issued
 // directly (skipping the named issuer) is not authenticated.

@@ -396,7 +396,7 @@ func TestC59_Non200TriesNextServer(t *testing.T) {
 	}
 }
 
-// Digest 4.5: HTTP 3xx is not followed.
+// RFC 8040 7: HTTP 3xx is not followed.
 func TestHTTPRedirectIsNotFollowed(t *testing.T) {
 	e := newEnv(t)
 	bad, good := e.server(), e.server()

@@ -19,7 +19,12 @@
 // algorithm.go is the recursive algorithm of RFC 8572 section 5.3 (trust-state,
 // redirect depth, trust anchors); onboarding.go is section 5.6 (steps,
 // progress reports, rollback); agent.go holds the configuration and the
-// retry loop; state lives in internal/state.
+// retry loop; state lives in internal/state. measure.go hands every
+// artifact to a [Measurer] before it is acted on (measured onboarding);
+// csr.go and keystore.go are RFC 9646 (csr-support to trusted servers only,
+// csr-request answered with p10-csr, the LDevID certificate taken from the
+// configuration's ietf-keystore and checked, C98-C102) through an
+// [Enroller] (client/enroll).
 //
 // # Trust rules
 //
@@ -34,7 +39,7 @@
 //     (C17, C18, C51). Redirect trust anchors are used only from trusted
 //     redirect information (C47, C49), and only through the last
 //     certificate of their chain, the issuer of the next server's
-//     certificate (digest 3); a trusted entry without one is contacted
+//     certificate (RFC 8572 6.1); a trusted entry without one is contacted
 //     provisionally (C48). Recursion stops at 10 redirects (C19).
 //   - HTTP redirects (3xx) are never followed; every exchange has connect,
 //     handshake, header and total timeouts and a response size limit.

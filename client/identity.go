@@ -20,6 +20,16 @@ type Identity struct {
 	ECDH        trust.ECDHKey    // ECDH decryption key, or nil
 	// SerialNumber defaults to SerialNumberOf(Certificate).
 	SerialNumber string
+	// LDevID, when set, authenticates TLS instead of the IDevID (RFC 9646);
+	// the IDevID still names the device for vouchers.
+	LDevID *LDevID
+}
+
+// LDevID is a locally significant device identity issued by the owner.
+type LDevID struct {
+	Certificate *x509.Certificate
+	Chain       []*x509.Certificate
+	Signer      crypto.Signer
 }
 
 // SchemeLister is implemented by signers that can make only some TLS
@@ -31,12 +41,16 @@ type SchemeLister interface {
 // TLSCertificate returns the client certificate for TLS, with its chain
 // (C13) and, when the signer says so, the schemes it supports.
 func (id *Identity) TLSCertificate() tls.Certificate {
-	c := tls.Certificate{PrivateKey: id.Signer, Leaf: id.Certificate}
-	c.Certificate = append(c.Certificate, id.Certificate.Raw)
-	for _, ic := range id.Chain {
+	leaf, chain, signer := id.Certificate, id.Chain, id.Signer
+	if l := id.LDevID; l != nil {
+		leaf, chain, signer = l.Certificate, l.Chain, l.Signer
+	}
+	c := tls.Certificate{PrivateKey: signer, Leaf: leaf}
+	c.Certificate = append(c.Certificate, leaf.Raw)
+	for _, ic := range chain {
 		c.Certificate = append(c.Certificate, ic.Raw)
 	}
-	if sl, ok := id.Signer.(SchemeLister); ok {
+	if sl, ok := signer.(SchemeLister); ok {
 		c.SupportedSignatureAlgorithms = sl.SignatureSchemes()
 	}
 	return c

@@ -219,6 +219,12 @@ func (o *onboarding) configuration(ctx context.Context) error {
 	if a.cfg.Config == nil {
 		return o.fail(ctx, conveyed.ConfigError, "configuration failed", errors.New("configuration given but no config hook is configured (--config-hook)"))
 	}
+	if err := a.measure(ctx, ArtifactConfiguration, o.oi.Configuration); err != nil {
+		return o.fail(ctx, conveyed.ConfigError, "configuration failed", err)
+	}
+	if err := o.at.installLDevID(ctx, o.oi.Configuration); err != nil {
+		return o.fail(ctx, conveyed.ConfigError, "configuration failed", err)
+	}
 	undo, err := a.cfg.Config.ApplyConfig(ctx, boot.Config{Data: o.oi.Configuration, Handling: string(o.oi.ConfigurationHandling)})
 	if err != nil {
 		return o.fail(ctx, conveyed.ConfigError, "configuration failed", fmt.Errorf("committing configuration: %w", err))
@@ -449,6 +455,9 @@ func (at *attempt) bootImage(ctx context.Context, r *reporter, bi *conveyed.Boot
 		return nil, fmt.Errorf("downloading the boot image: %w", err)
 	}
 	a.log.Debug("boot image downloaded and verified", "uri", safetext.RedactURIs(res.URI), "bytes", res.Size)
+	if err := at.measureImage(ctx, res.Path, res.Size, sums); err != nil {
+		return nil, err
+	}
 	inst, err := a.cfg.Image.InstallImage(ctx, boot.Image{Path: res.Path, OSName: bi.OSName, OSVersion: bi.OSVersion})
 	if err != nil {
 		return nil, fmt.Errorf("installing the boot image: %w", err)
@@ -543,6 +552,9 @@ func (at *attempt) script(ctx context.Context, r *reporter, name string, body []
 		var cancel context.CancelFunc
 		sctx, cancel = context.WithTimeout(ctx, a.cfg.ScriptTimeout)
 		defer cancel()
+	}
+	if err := a.measure(ctx, name, body); err != nil {
+		return err
 	}
 	res, err := a.cfg.Scripts.RunScript(sctx, name, body)
 	if err != nil {

@@ -87,6 +87,10 @@ type StatusError struct {
 	Code       int
 	RetryAfter time.Duration // from Retry-After on 429/503, else 0
 	Body       string        // the start of the body (e.g. ietf-restconf:errors)
+	// Raw is the whole body (at most the response size limit) and
+	// ContentType its media type, for an RFC 9646 csr-request (csr.go).
+	Raw         []byte
+	ContentType string
 }
 
 func (e *StatusError) Error() string {
@@ -132,7 +136,7 @@ func ServerURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// ServerURLFor builds the base URL of a redirect entry (digest 4.1: IPv6
+// ServerURLFor builds the base URL of a redirect entry (RFC 8572 7.3, RFC 8040 3: IPv6
 // literals bracketed, missing port means 443).
 func ServerURLFor(address string, port uint16) *url.URL {
 	if port == 0 {
@@ -336,7 +340,7 @@ func (c *Conn) GetBootstrappingData(ctx context.Context, in *conveyed.GetBootstr
 }
 
 // ReportProgress calls report-progress. It refuses to talk to an untrusted
-// server (C62). Success is 204 No Content (digest 4.3).
+// server (C62). Success is 204 No Content (RFC 8572 7.3).
 func (c *Conn) ReportProgress(ctx context.Context, in *conveyed.ReportProgressInput) error {
 	if !c.trusted {
 		return errors.New("report-progress: refusing to report to an untrusted server")
@@ -356,7 +360,7 @@ func (c *Conn) ReportProgress(ctx context.Context, in *conveyed.ReportProgressIn
 }
 
 func (c *Conn) statusError(rpc string, status int, data []byte, hdr httpx.Header) error {
-	e := &StatusError{RPC: rpc, Code: status}
+	e := &StatusError{RPC: rpc, Code: status, Raw: data, ContentType: mediaType(hdr.Get("Content-Type"))}
 	if status == httpx.StatusTooManyRequests || status == httpx.StatusServiceUnavailable {
 		e.RetryAfter = parseRetryAfter(hdr.Get("Retry-After"), time.Now())
 	}
@@ -424,7 +428,7 @@ func (c *Conn) post(ctx context.Context, rpc string, body []byte) (int, []byte, 
 	}
 	// The request goes over the connection whose trust was classified (C9),
 	// or a fresh one verified the same way. HTTP redirects (3xx) are
-	// returned as they are, never followed.
+	// returned as they are, never followed (RFC 8040 7).
 	resp, err := c.roundTrip(ctx, req, rpc == "get-bootstrapping-data")
 	if err != nil {
 		if ctx.Err() != nil {

@@ -192,6 +192,13 @@ func TestQEMUEndToEnd(t *testing.T) {
 			t.Errorf("the console does not show %q", want)
 		}
 	}
+	// Measured onboarding: the post-configuration script replayed the
+	// agent's event log against the vTPM's PCR 14 (tpm eventlog --verify).
+	if l := linesWith(t, console, "verified: the TPM's PCR values equal the replay of"); len(l) == 0 {
+		t.Errorf("the console does not show the event log verified against the vTPM")
+	} else {
+		t.Logf("measured onboarding, in the guest: %s", strings.TrimSpace(l[0]))
+	}
 	t.Logf("delivered kernel booted with marker %s: %s", marker, second)
 }
 

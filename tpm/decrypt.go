@@ -105,8 +105,13 @@ func (d *Decrypter) Decrypt(_ io.Reader, msg []byte, opts crypto.DecrypterOpts) 
 	if d.key.scheme != tpm2.TPMAlgNull && d.key.scheme != scheme.Scheme {
 		return nil, fmt.Errorf("key 0x%08x is fixed to %s; cannot decrypt %s", uint32(d.key.handle), algName(d.key.scheme), algName(scheme.Scheme))
 	}
+	auth, release, err := d.dev.protect(true)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	cmd := tpm2.RSADecrypt{
-		KeyHandle:  tpm2.AuthHandle{Handle: d.key.handle, Name: d.key.name, Auth: tpm2.PasswordAuth(nil)},
+		KeyHandle:  tpm2.AuthHandle{Handle: d.key.handle, Name: d.key.name, Auth: auth},
 		CipherText: tpm2.TPM2BPublicKeyRSA{Buffer: msg},
 		InScheme:   scheme,
 	}
@@ -152,8 +157,13 @@ func (e *ECDH) ECDH(peer *ecdh.PublicKey) ([]byte, error) {
 	if len(raw) != 1+2*n || raw[0] != 4 {
 		return nil, errors.New("ecdh: peer key is not an uncompressed point")
 	}
+	auth, release, err := e.dev.protect(true)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	rsp, err := tpm2.ECDHZGen{
-		KeyHandle: tpm2.AuthHandle{Handle: e.key.handle, Name: e.key.name, Auth: tpm2.PasswordAuth(nil)},
+		KeyHandle: tpm2.AuthHandle{Handle: e.key.handle, Name: e.key.name, Auth: auth},
 		InPoint: tpm2.New2B(tpm2.TPMSECCPoint{
 			X: tpm2.TPM2BECCParameter{Buffer: raw[1 : 1+n]},
 			Y: tpm2.TPM2BECCParameter{Buffer: raw[1+n:]},

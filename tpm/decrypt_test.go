@@ -18,7 +18,7 @@ import (
 
 const decHandle = 0x81010010
 
-// Encrypted artifacts (digest 2.1 item 9): openssl encrypts to the TPM-held
+// Encrypted artifacts (RFC 8572 5.1 item 7): openssl encrypts to the TPM-held
 // RSA key; the agent decrypts through crypto.Decrypter without the private
 // key leaving the TPM.
 func TestSWTPMRSADecryptOpenSSL(t *testing.T) {

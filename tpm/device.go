@@ -31,6 +31,7 @@ type Device struct {
 	c     io.Closer // nil: not ours to close
 	name  string
 	stuck error // set when a command did not finish in time
+	sess  sessionState
 }
 
 var _ transport.TPM = (*Device)(nil)
@@ -127,6 +128,7 @@ func (d *Device) Send(cmd []byte) ([]byte, error) {
 
 // Close releases the TPM.
 func (d *Device) Close() error {
+	d.closeSessions()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c := d.c

@@ -4,7 +4,7 @@
 // provision an IDevID and make CSRs. It talks to /dev/tpmrm0, to swtpm over TCP
 // or a Unix socket, and (in tests, with cgo) to the reference simulator.
 //
-// Defaults follow the TCG provisioning guidance (digest 9): IDevID key at
+// Defaults follow the TCG provisioning guidance: IDevID key at
 // persistent handle 0x81020000, certificate at NV index 0x01C90000, then
 // 0x01C90200 (where swtpm_setup >= 0.11 writes it). NV is read in chunks of
 // TPM_PT_NV_BUFFER_MAX with the index's own empty auth (or owner auth when the
@@ -24,4 +24,19 @@
 // server socket speaks plain TPM frames: Open uses its own framed stream
 // transport for tcp:// and unix://, not go-tpm's transport/tcp (the
 // Microsoft simulator protocol).
+//
+// Protected sessions (session.go): every command carrying a secret or a
+// signature (Sign, RSA_Decrypt, ECDH_ZGen, Create, NV writes) runs in a
+// salted HMAC session with AES-128-CFB parameter encryption, salted to a
+// storage key whose Name is checked against its public area (and pinned
+// when the caller gives a pin); every key's Name is checked the same way,
+// and every TPM signature is verified before it is returned. The threat is
+// an interposer on the TPM bus; session.go says what each measure stops.
+//
+// LDevID (ldevid.go, RFC 9646): keys for CSRs are children of the SRK
+// (fixedTPM, fixedParent, sensitiveDataOrigin), persisted at
+// DefaultLDevIDHandle (never 0x81020001, the IAK's), with the certificate
+// in an owner NV index. Measured onboarding (pcr.go, eventlog.go): PCR
+// extend, and an event log in the TCG Canonical Event Log JSON encoding
+// that Replay and VerifyEventLog check against the PCR.
 package tpm

@@ -24,6 +24,8 @@ type Info struct {
 	CertificateError string          `json:"certificate-error,omitempty"`
 	DecryptionKey    *KeyDescription `json:"decryption-key,omitempty"`
 	DecryptionError  string          `json:"decryption-key-error,omitempty"`
+	// LDevID is the RFC 9646 identity, when one is enrolled.
+	LDevID *LDevIDInfo `json:"ldevid,omitempty"`
 }
 
 // CertInfo summarizes the IDevID certificate.

@@ -27,9 +27,9 @@ func readKey(t *Device, handle uint32) (*keyInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading key 0x%08x: %w", handle, err)
 	}
-	pubArea, err := rsp.OutPublic.Contents()
+	pubArea, err := checkName(rsp.Name, &rsp.OutPublic)
 	if err != nil {
-		return nil, fmt.Errorf("key 0x%08x: parsing public area: %w", handle, err)
+		return nil, fmt.Errorf("key 0x%08x: %w", handle, err)
 	}
 	k := &keyInfo{handle: h, name: rsp.Name, public: *pubArea, scheme: tpm2.TPMAlgNull, hash: tpm2.TPMAlgNull}
 	var details tpm2.TPMUAsymScheme

@@ -135,12 +135,17 @@ func WriteNV(dev *Device, index uint32, data []byte, platform bool) error {
 			return err
 		}
 		end := min(off+chunk, len(data))
+		auth, release, err := dev.protect(false)
+		if err != nil {
+			return err
+		}
 		_, err = tpm2.NVWrite{
-			AuthHandle: tpm2.AuthHandle{Handle: owner, Auth: tpm2.PasswordAuth(nil)},
+			AuthHandle: tpm2.AuthHandle{Handle: owner, Auth: auth},
 			NVIndex:    tpm2.NamedHandle{Handle: tpm2.TPMHandle(index), Name: name},
 			Data:       tpm2.TPM2BMaxNVBuffer{Buffer: data[off:end]},
 			Offset:     uint16(off),
 		}.Execute(dev)
+		release()
 		if err != nil {
 			return fmt.Errorf("writing nv index 0x%08x at %d: %w", index, off, err)
 		}

@@ -116,8 +116,13 @@ func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 		return nil, fmt.Errorf("key 0x%08x is fixed to %s-%s; cannot sign %s-%s",
 			uint32(s.key.handle), algName(s.key.scheme), algName(s.key.hash), algName(scheme), algName(alg))
 	}
+	auth, release, err := s.dev.protect(false)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	rsp, err := tpm2.Sign{
-		KeyHandle: tpm2.AuthHandle{Handle: s.key.handle, Name: s.key.name, Auth: tpm2.PasswordAuth(nil)},
+		KeyHandle: tpm2.AuthHandle{Handle: s.key.handle, Name: s.key.name, Auth: auth},
 		Digest:    tpm2.TPM2BDigest{Buffer: digest},
 		InScheme: tpm2.TPMTSigScheme{
 			Scheme:  scheme,
@@ -134,7 +139,15 @@ func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 		if err != nil {
 			return nil, fmt.Errorf("tpm sign: %w", err)
 		}
-		return ecdsaDER(sig.SignatureR.Buffer, sig.SignatureS.Buffer)
+		der, err := ecdsaDER(sig.SignatureR.Buffer, sig.SignatureS.Buffer)
+		if err != nil {
+			return nil, err
+		}
+		// A signature is used only once it verifies (issue 12: TPM bus).
+		if !ecdsa.VerifyASN1(s.key.pub.(*ecdsa.PublicKey), digest, der) {
+			return nil, fmt.Errorf("the TPM's ECDSA signature with key 0x%08x does not verify", uint32(s.key.handle))
+		}
+		return der, nil
 	case tpm2.TPMAlgRSAPSS:
 		sig, err := rsp.Signature.Signature.RSAPSS()
 		if err != nil {
@@ -149,6 +162,9 @@ func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 		sig, err := rsp.Signature.Signature.RSASSA()
 		if err != nil {
 			return nil, fmt.Errorf("tpm sign: %w", err)
+		}
+		if err := rsa.VerifyPKCS1v15(s.key.pub.(*rsa.PublicKey), h, digest, sig.Sig.Buffer); err != nil {
+			return nil, fmt.Errorf("the TPM's RSA signature with key 0x%08x does not verify: %w", uint32(s.key.handle), err)
 		}
 		return sig.Sig.Buffer, nil
 	}

@@ -24,7 +24,7 @@ func openSWTPM(t *testing.T, sw *swtpmtest.SWTPM, cfg Config) *Identity {
 	return id
 }
 
-// Digest 2.1 items 6-7: the IDevID key and certificate come from the TPM.
+// RFC 8572 5.1 items 6-7: the IDevID key and certificate come from the TPM.
 func TestSWTPMIdentityFromNV(t *testing.T) {
 	for _, tc := range []struct {
 		name string

@@ -44,7 +44,7 @@ func tlsClientAuth(t *testing.T, id *Identity, ca *x509.Certificate, version uin
 	return string(b), err
 }
 
-// Digest 2.1 item 9 / C13: mutual TLS with the TPM-held IDevID, TLS 1.2 and
+// RFC 8572 5.1 item 7 / C13: mutual TLS with the TPM-held IDevID, TLS 1.2 and
 // 1.3, for every key type and scheme a manufacturer may provision.
 func TestSWTPMTLSClientAuth(t *testing.T) {
 	for _, tc := range []struct {

@@ -12,7 +12,7 @@ import (
 	"os"
 )
 
-// Default handles (TCG provisioning guidance; digest 9).
+// Default handles (TCG provisioning guidance).
 const (
 	DefaultIDevIDHandle = 0x81020000
 	DefaultCertIndex    = 0x01C90000
@@ -32,7 +32,10 @@ type Config struct {
 	CertFile            string   // certificate from a file instead of NV
 	ChainFile           string   // PEM intermediates
 	DecryptionKeyHandle uint32   // 0: none
-	Logger              *slog.Logger
+	// SaltKeyPin, when set, is the Name the protected sessions' salt key
+	// must have (recorded on first use; session.go).
+	SaltKeyPin []byte
+	Logger     *slog.Logger
 	// Device, when set, is used instead of opening Path; Identity.Close then
 	// leaves it open.
 	Device *Device
@@ -52,6 +55,7 @@ type Identity struct {
 	Decrypter   crypto.Decrypter // nil unless an RSA decryption key is configured
 	ECDH        ECDHKey          // nil unless an ECC decryption key is configured
 	CertSource  string           // e.g. "nv:0x01c90000" or "file:/path"
+	Device      *Device          // the TPM, for measurements and LDevID enrolment
 	Close       func() error
 }
 
@@ -76,12 +80,15 @@ func OpenIdentity(ctx context.Context, cfg Config) (*Identity, error) {
 		}
 		closeFn = dev.Close
 	}
+	if cfg.SaltKeyPin != nil {
+		dev.PinSaltKey(cfg.SaltKeyPin)
+	}
 	id, err := loadIdentity(ctx, dev, cfg, log)
 	if err != nil {
 		closeFn()
 		return nil, err
 	}
-	id.Close = closeFn
+	id.Close, id.Device = closeFn, dev
 	return id, nil
 }
 

@@ -43,7 +43,7 @@ func parseCertsOnly(b []byte) ([]*x509.Certificate, []*x509.RevocationList, erro
 // TrustAnchor returns the certificate that must have issued the next
 // bootstrap server's TLS certificate, from a redirect-information
 // trust-anchor (a certs-only CMS holding one chain up to a self-signed
-// root). Digest 3: "the last certificate is the issuer". Some encoders (the
+// root). RFC 8572 6.1: "the last certificate is the issuer". Some encoders (the
 // openssl command line) sort the SET OF certificates, so when the
 // certificates form one chain its lowest certificate is taken, which is the
 // last one in a correctly ordered bag; otherwise the last one listed.
@@ -57,7 +57,7 @@ func TrustAnchor(der []byte) (*x509.Certificate, []*x509.Certificate, error) {
 
 // TrustAnchorPool returns a pool holding only the issuer chosen by
 // TrustAnchor, for authenticating the next bootstrap server. Use it only
-// when trust-state is TRUE (digest 2.5).
+// when trust-state is TRUE (RFC 8572 5.5).
 func TrustAnchorPool(der []byte) (*x509.CertPool, error) {
 	issuer, _, err := TrustAnchor(der)
 	if err != nil {

@@ -13,7 +13,7 @@
 // # Inputs
 //
 // DER and BER (indefinite lengths, constructed OCTET STRINGs) are accepted;
-// anything but the shapes of digest 1.3 is rejected with an error naming
+// anything but the shapes of RFC 8572 3.1 is rejected with an error naming
 // what was found and what was expected. Encrypted artifacts may name the
 // inner type in encryptedContentInfo (RFC 8572) or wrap a whole ContentInfo
 // in id-data (the openssl command line). Decryption supports RSA key
@@ -64,6 +64,6 @@
 //
 // # Redirect trust anchors
 //
-// TrustAnchorPool implements digest 3's "the last certificate is the
+// TrustAnchorPool implements RFC 8572 6.1's "the last certificate is the
 // issuer" rule; use the pool only while trust-state is TRUE.
 package trust

@@ -34,7 +34,7 @@ func fixture(t testing.TB) (*trusttest.PKI, *trusttest.Device) {
 }
 
 // TestMatrix runs every case of the generated matrix: each single fault of
-// digest 2.4 fails at its own step (C23-C38), every legal shape opens
+// RFC 8572 5.4 fails at its own step (C23-C38), every legal shape opens
 // (C39, C43, C14).
 func TestMatrix(t *testing.T) {
 	p, d := fixture(t)

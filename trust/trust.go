@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Content types of RFC 8572 artifacts (digest 1.4).
+// Content types of RFC 8572 artifacts (RFC 8572 3).
 var (
 	OIDData                 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
 	OIDSignedData           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
@@ -93,7 +93,7 @@ type Result struct {
 	ClockSkipped bool
 }
 
-// Step names a step of the digest 2.4 validation order.
+// Step names a step of the RFC 8572 5.4 validation order.
 type Step string
 
 // StepError is a failure at one validation step; errors.As finds it.
@@ -105,7 +105,7 @@ type StepError struct {
 func (e *StepError) Error() string { return fmt.Sprintf("%s: %v", e.Step, e.Err) }
 func (e *StepError) Unwrap() error { return e.Err }
 
-// Steps of the digest 2.4 validation order (RFC 8572 5.4), in order, plus
+// Steps of the RFC 8572 5.4 validation order, in order, plus
 // parsing and decryption which come before them.
 const (
 	StepParse                        Step = "parse"
@@ -141,7 +141,7 @@ func StepOf(err error) Step {
 }
 
 // isConveyedType reports whether oid is a legal conveyed-information
-// document type (digest 1.3).
+// document type (RFC 8572 3.1).
 func isConveyedType(oid asn1.ObjectIdentifier) bool {
 	return oid.Equal(OIDSZTPConveyedInfoJSON) || oid.Equal(OIDSZTPConveyedInfoXML) || oid.Equal(OIDData)
 }
@@ -151,8 +151,8 @@ const conveyedTypes = "id-ct-sztpConveyedInfoJSON, id-ct-sztpConveyedInfoXML or 
 // Open decrypts, parses and (for signed data) validates the artifacts and
 // returns the conveyed-information document. Unsigned conveyed information
 // is returned as is: the caller decides whether the source may give it
-// (digest 1.2). Signed conveyed information is validated in the order of
-// digest 2.4; the first failing step ends validation with a *StepError.
+// (RFC 8572 5.3). Signed conveyed information is validated in the order of
+// RFC 8572 5.4; the first failing step ends validation with a *StepError.
 //
 // On error the Result, when not nil, only says what was found (Signed,
 // Encrypted, ClockSkipped): it never has Content or an OwnerCertificate.

@@ -16,7 +16,7 @@ import (
 )
 
 // TestFirstFailingStepWins checks C37: with several faults, the earliest
-// step of digest 2.4 is reported and nothing after it runs.
+// step of RFC 8572 5.4 is reported and nothing after it runs.
 func TestFirstFailingStepWins(t *testing.T) {
 	p, d := fixture(t)
 	rogue, err := p.Issue(trusttest.Template("rogue", false), trusttest.P256, &p.OwnerCA)
@@ -133,7 +133,7 @@ func TestClockTrustworthy(t *testing.T) {
 }
 
 // TestTrustAnchor checks the "last certificate is the issuer" rule of
-// digest 3, also when an encoder sorted the certificates.
+// RFC 8572 6.1, also when an encoder sorted the certificates.
 func TestTrustAnchor(t *testing.T) {
 	p, _ := fixture(t)
 	inter, err := p.Issue(trusttest.Template("Server Issuing CA", true), trusttest.P256, &p.ServerCA)

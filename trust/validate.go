@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// validation runs the digest 2.4 steps over parsed artifacts.
+// validation runs the RFC 8572 5.4 steps over parsed artifacts.
 type validation struct {
 	opts     *Options
 	res      *Result
@@ -136,7 +136,7 @@ func (val *validation) serialNumber() error {
 
 // 2.4.5: idevid-issuer, when present, names the IDevID's issuer key. Both
 // the keyIdentifier octets and the whole AKI extension value are accepted
-// (digest 7.4).
+// (draft-ietf-anima-rfc8366bis).
 func (val *validation) idevidIssuer() error {
 	want := val.v.IDevIDIssuer
 	if want == nil {

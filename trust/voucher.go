@@ -9,14 +9,14 @@ import (
 	"time"
 )
 
-// Voucher is the content of an RFC 8366 ownership voucher (digest 7.1).
+// Voucher is the content of an RFC 8366 ownership voucher (RFC 8366 5.3).
 type Voucher struct {
 	CreatedOn    time.Time
 	ExpiresOn    time.Time // zero when absent
 	Assertion    string
 	SerialNumber string
 	// IDevIDIssuer is the Authority Key Identifier of the device's IDevID
-	// (either form, digest 7.4); nil when absent.
+	// (either form, draft-ietf-anima-rfc8366bis); nil when absent.
 	IDevIDIssuer     []byte
 	PinnedDomainCert []byte // DER
 	// RevocationChecks is domain-cert-revocation-checks; nil when absent.

@@ -19,7 +19,7 @@ const (
 	XML
 )
 
-// MediaType returns the RESTCONF media type of the encoding (digest 4.1).
+// MediaType returns the RESTCONF media type of the encoding (RFC 8572 7.3, RFC 8040 3).
 func (e Encoding) MediaType() string {
 	if e == XML {
 		return "application/yang-data+xml"
@@ -46,7 +46,7 @@ func ParseEncoding(s string) (Encoding, error) {
 }
 
 // Sniff guesses the encoding of a document from its first non-space byte:
-// '{' is JSON, '<' is XML (digest 1.3, id-data content).
+// '{' is JSON, '<' is XML (RFC 8572 3.1, id-data content).
 func Sniff(data []byte) (Encoding, error) {
 	t := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	switch {
@@ -135,7 +135,7 @@ type ImageVerification struct {
 func (v ImageVerification) Supported() bool { return v.HashAlgorithm == HashSHA256 }
 
 // Decode parses and validates a conveyed-information document (the content
-// of a conveyed-information artifact, digest 3).
+// of a conveyed-information artifact, RFC 8572 6.1).
 func Decode(data []byte, enc Encoding) (*ConveyedInformation, error) {
 	root, err := decodeDoc(data, enc, schemaConveyed)
 	if err != nil {
@@ -204,7 +204,7 @@ func conveyedFromNode(root *node) *ConveyedInformation {
 	return ci
 }
 
-// Validate checks the YANG constraints of the model (digest 3): the
+// Validate checks the YANG constraints of the model (RFC 8572 6.1): the
 // mandatory choice, list keys and min-elements, mandatory leaves, the must
 // statements (C80, C84), enumeration values, inet:host and inet:uri syntax
 // and YANG string characters. The error is a *ValidationError naming the

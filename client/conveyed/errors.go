@@ -6,7 +6,7 @@ import (
 )
 
 // Errors is an RFC 8040 ietf-restconf:errors document: the body of a
-// RESTCONF error reply (digest 4.5). RFC 9646 servers send one with a
+// RESTCONF error reply (RFC 8040 7). RFC 9646 servers send one with a
 // CSRRequest to ask for a CSR (C99).
 type Errors struct {
 	Error []RESTCONFError
@@ -25,7 +25,7 @@ type RESTCONFError struct {
 	CSRRequest *CSRRequest
 }
 
-// CSRRequest is the RFC 9646 csr-request structure (digest 8).
+// CSRRequest is the RFC 9646 csr-request structure.
 type CSRRequest struct {
 	// KeyGenerationAlgorithm is key-generation/selected-algorithm/
 	// algorithm-identifier, a DER AlgorithmIdentifier; nil when the server

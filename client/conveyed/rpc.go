@@ -2,7 +2,7 @@ package conveyed
 
 import "slices"
 
-// RESTCONF paths of the two RPCs (digest 4.1, C52).
+// RESTCONF paths of the two RPCs (RFC 8572 7.3, RFC 8040 3, C52).
 const (
 	PathGetBootstrappingData = "/restconf/operations/ietf-sztp-bootstrap-server:get-bootstrapping-data"
 	PathReportProgress       = "/restconf/operations/ietf-sztp-bootstrap-server:report-progress"
@@ -23,7 +23,7 @@ type GetBootstrappingDataInput struct {
 	CMPCSR     []byte
 }
 
-// CSRSupport is the RFC 9646 ietf-sztp-csr:csr-support container (digest 8).
+// CSRSupport is the RFC 9646 ietf-sztp-csr:csr-support container.
 type CSRSupport struct {
 	// KeyGenerationAlgorithms are DER AlgorithmIdentifiers the device can
 	// generate keys for; empty means the key-generation presence container
@@ -42,7 +42,7 @@ const (
 	FormatCMPCSR = ModuleZTPTypes + ":cmp-csr"
 )
 
-// ReportingLevel is the server's requested reporting level (digest 4.6).
+// ReportingLevel is the server's requested reporting level (RFC 8572 7.3).
 type ReportingLevel string
 
 const (
@@ -70,7 +70,7 @@ func (out *GetBootstrappingDataOutput) EffectiveReportingLevel() ReportingLevel 
 // ProgressType is the progress-type enumeration of report-progress.
 type ProgressType string
 
-// The 27 progress types, in module order (digest 4.3).
+// The 27 progress types, in module order (RFC 8572 7.3).
 const (
 	BootstrapInitiated          ProgressType = "bootstrap-initiated"
 	ParsingInitiated            ProgressType = "parsing-initiated"
@@ -118,7 +118,7 @@ func ProgressTypes() []ProgressType { return slices.Clone(progressTypes) }
 func (p ProgressType) Valid() bool { return slices.Contains(progressTypes, p) }
 
 // IsError reports whether p is an "*-error" type: the device has abandoned
-// the bootstrap server (digest 4.3).
+// the bootstrap server (RFC 8572 7.3).
 func (p ProgressType) IsError() bool {
 	switch p {
 	case ParsingError, BootImageError, PreScriptError, ConfigError, PostScriptError, BootstrapError:

@@ -63,6 +63,8 @@ type Response struct {
 	Fault *Fault
 	// ReportStatus overrides the 204 answer to some progress types.
 	ReportStatus map[conveyed.ProgressType]int
+	// CSR, when set, enrols an LDevID (RFC 9646) instead (csr.go).
+	CSR *CSRFlow
 }
 
 // Fault is a misbehaviour.
@@ -336,6 +338,9 @@ func (s *Server) handle(w httpx.ResponseWriter, r *httpx.Request, enc conveyed.E
 		if code, done := s.misbehave(w, r, enc, fault); done {
 			return code
 		}
+	}
+	if resp.CSR != nil {
+		return s.csr(w, enc, resp.CSR, in)
 	}
 	out, err := s.output(resp, in)
 	if err != nil {

@@ -1,8 +1,9 @@
-//go:build !sztp_nodemo
+//go:build sztp_demo
 
-// The demo embeds a bootstrap server and a PKI generator (about half a MiB);
-// firmware builds that must stay small can leave it out with
-// -tags sztp_nodemo.
+// The demo embeds two bootstrap servers, a PKI generator and a CMS signer
+// (about 0.45 MiB of a static binary), which a device never needs: it is
+// built only with -tags sztp_demo (make demo). demo_cmd.go holds the
+// command's flags and help, so both builds show the same `sztp demo`.
 
 package main
 
@@ -21,7 +22,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -33,53 +33,7 @@ import (
 	"github.com/sztp/sztp/trust/trusttest"
 )
 
-func init() { register(newDemoCmd) }
-
 const demoSerial = "SZTP-DEMO-0001"
-
-const demoLong = `Run a complete bootstrap against an embedded bootstrap server.
-
-sztp demo makes a fresh PKI in a temporary directory, starts two bootstrap
-servers on 127.0.0.1 (a redirect server and an onboarding server, both
-requiring the device's client certificate and HTTP Basic auth), and runs the
-real agent with a software identity: redirect -> onboarding -> boot image
-(downloaded, SHA-256 verified, installed by the file hook) -> pre-configuration
-script -> configuration (file hook) -> post-configuration script. It prints
-every progress report the server received and a summary. Nothing outside
-the temporary directory is touched; it is removed at exit (also when
-interrupted) unless --keep.
-
-Exit status: 0 when the last progress report is bootstrap-complete; 1
-otherwise; 2 for bad flags.`
-
-// demoOptions are the demo's flags.
-type demoOptions struct {
-	keep, encrypt         bool
-	encoding              string
-	imageHook, configHook string
-	scriptTimeout         time.Duration
-}
-
-func newDemoCmd() *cobra.Command {
-	var o demoOptions
-	cmd := &cobra.Command{
-		Use:     "demo",
-		Short:   "full bootstrap (redirect, image, scripts, config) against an embedded server, in a temporary directory",
-		Long:    demoLong,
-		Example: "  sztp demo\n  sztp demo --encoding xml --encrypt --keep\n  sztp demo --image-hook exec:/usr/lib/vendor/sztp-install --config-hook exec:/usr/lib/vendor/sztp-config",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd, o)
-		},
-	}
-	cmd.Flags().BoolVar(&o.keep, "keep", false, "keep the temporary directory (its path is printed)")
-	cmd.Flags().StringVar(&o.encoding, "encoding", "json", "RESTCONF and conveyed-information encoding: json or xml")
-	cmd.Flags().BoolVar(&o.encrypt, "encrypt", false, "also encrypt the signed artifacts to the device certificate (ECDH)")
-	cmd.Flags().StringVar(&o.imageHook, "image-hook", "", "install the demo's boot image with this hook instead of file:DIR/device/boot-image.img (try a vendor exec: hook against the embedded server)")
-	cmd.Flags().StringVar(&o.configHook, "config-hook", "", "commit the demo's configuration with this hook instead of file:DIR/device/running-config.txt")
-	cmd.Flags().DurationVar(&o.scriptTimeout, "script-timeout", 30*time.Second, "time limit of each pre/post-configuration script")
-	return cmd
-}
 
 type demo struct {
 	dir, out   string
@@ -96,6 +50,8 @@ type demo struct {
 	stdout     io.Writer
 	log        *slog.Logger
 	last       conveyed.ProgressType
+	onb        *conveyed.OnboardingInformation
+	csrFlow    *sztptest.CSRFlow
 }
 
 func runDemo(cmd *cobra.Command, o demoOptions) error {
@@ -176,8 +132,16 @@ func runDemo(cmd *cobra.Command, o demoOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.csr {
+		if err := d.csrSetup(onboardingOf(d)); err != nil {
+			return err
+		}
+	}
 	out, runErr := agent.RunOnce(ctx)
-	return d.summary(out, runErr)
+	if err := d.summary(out, runErr); err != nil || !o.csr {
+		return err
+	}
+	return d.csrSecondBootstrap(ctx, f)
 }
 
 func (d *demo) setup() error {
@@ -260,6 +224,7 @@ func (d *demo) setup() error {
 	if d.encrypt {
 		so.EncryptTo = d.pki.Device.Cert
 	}
+	d.onb = onb.Onboarding
 	d.onboarding.SetResponse(demoSerial, &sztptest.Response{Build: sztptest.Signed(onb, so)})
 
 	// The redirect server points at the onboarding server, with a trust

@@ -1,4 +1,4 @@
-//go:build !sztp_nodemo
+//go:build sztp_demo
 
 package main
 
@@ -40,6 +40,21 @@ func TestDemo(t *testing.T) {
 				t.Errorf("--encrypt: artifacts not shown decrypted\n%s", out)
 			}
 		})
+	}
+}
+
+// Issue 12: sztp demo --csr shows the RFC 9646 flow: CSR, LDevID
+// installed from the configuration, a second bootstrap authenticated by it.
+func TestDemoCSR(t *testing.T) {
+	out, errOut, code := runSztp(t, "demo", "--csr")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"sending a CSR (RFC 9646)", "LDevID certificate installed", "LDevID enrolled: subject SERIALNUMBER=SZTP-DEMO-0001",
+		"TLS client identity: the LDevID", "authenticated by its LDevID", "summary: LDevID enrolled and used"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo --csr output lacks %q\n%s", want, out)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/sztp/sztp/internal/identity"
 	"github.com/sztp/sztp/internal/settings"
 	"github.com/sztp/sztp/internal/state"
 )
@@ -17,6 +18,9 @@ func newEnableCmd() *cobra.Command {
 // newFlagCmd is `sztp enable` or `sztp disable` (RFC 8572 5.1 item 1, C1).
 func newFlagCmd(name string, on bool, short string) *cobra.Command {
 	var stateDir, cfgFile, cmdline string
+	var factoryReset bool
+	var idf identity.Flags
+	var ld ldevidFlags
 	cmd := &cobra.Command{
 		Use:   name,
 		Short: short,
@@ -29,6 +33,13 @@ func newFlagCmd(name string, on bool, short string) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if factoryReset {
+				// C103: the LDevID is user data; a factory reset erases it.
+				if err := clearLDevID(&idf, &ld, st.Dir, logger(cmd)); err != nil {
+					return fmt.Errorf("factory reset: %w", err)
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "LDevID cleared (factory reset)")
+			}
 			if err := st.SetEnabled(on); err != nil {
 				return err
 			}
@@ -38,5 +49,10 @@ func newFlagCmd(name string, on bool, short string) *cobra.Command {
 	}
 	addStateDir(cmd.Flags(), &stateDir)
 	settings.AddFlags(cmd.Flags(), &cfgFile, &cmdline)
+	if on {
+		cmd.Flags().BoolVar(&factoryReset, "factory-reset", false, "also erase the LDevID (key, NV certificate, state), as 'sztp tpm clear-ldevid' does (RFC 9646 4.1.6)")
+		idf.AddIdentity(cmd.Flags())
+		addLDevIDFlags(cmd.Flags(), &ld, false)
+	}
 	return cmd
 }

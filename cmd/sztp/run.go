@@ -77,7 +77,9 @@ type runFlags struct {
 	lookupHost func(ctx context.Context, host string) ([]string, error)
 	// serial is the device serial number, set once the identity is
 	// loaded (the DNS source names its TXT record after it).
-	serial string
+	serial     string
+	measurePCR string
+	ld         ldevidFlags
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet) {
@@ -119,6 +121,8 @@ func (f *runFlags) add(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.backoffMax, "retry-max", 5*time.Minute, "longest wait between passes over the sources")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "do everything except rebooting or kexec-ing into a new image (the reboot is logged)")
 	fs.DurationVar(&f.entropyTimeout, "entropy-timeout", 2*time.Minute, "how long to wait for the kernel random pool before going on anyway (early boot)")
+	addMeasureFlags(fs, &f.measurePCR)
+	addLDevIDFlags(fs, &f.ld, true)
 	fs.DurationVar(&f.lockTimeout, "lock-timeout", 0, "when another sztp run holds the state directory, wait at most this long (0: until it ends), then exit 1")
 }
 
@@ -240,6 +244,12 @@ func (f *runFlags) validate() error {
 	}
 	if f.maxResponseSize <= 0 {
 		return usagef("--max-response-size %d: must be positive", f.maxResponseSize)
+	}
+	if _, err := parseMeasurePCR(f.measurePCR); err != nil {
+		return err
+	}
+	if err := f.ld.validate(); err != nil {
+		return err
 	}
 	for _, v := range []struct{ name, val string }{{"os-name", f.osName}, {"os-version", f.osVersion}, {"hw-model", f.hwModel}} {
 		if !printable(v.val) {
@@ -382,9 +392,12 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 	}
 	// WorkDir (the state directory, when there is one) keeps what an image
 	// overwrote on a block device, for a rollback (C83).
-	hookOpts := boot.Options{Logger: log, Timeout: f.scriptTimeout, DryRun: f.dryRun, WorkDir: f.stateDir}
+	hookOpts := boot.Options{Logger: log, Timeout: f.scriptTimeout, DryRun: f.dryRun, WorkDir: f.stateDir, Env: f.ldevidEnv()}
 	if err = f.hooks(&cfg, hookOpts); err != nil {
 		return client.Config{}, noop, err
+	}
+	if f.stateDir != "" {
+		f.id.SaltPinFile = filepath.Join(f.stateDir, identity.SaltPinName)
 	}
 	id, closeID, err := f.id.Load(ctx, log)
 	if err != nil {
@@ -397,6 +410,14 @@ func (f *runFlags) agentConfig(ctx context.Context, log *slog.Logger) (client.Co
 	}
 	if trust.VoucherAnchorAlsoIssues(cfg.VoucherTrustAnchors, id.Certificate, id.Chain...) {
 		log.Warn("a --voucher-trust-anchor also issued this device's IDevID: every certificate chaining to a voucher anchor can sign vouchers, so it must issue only MASA/manufacturer voucher-signing certificates")
+	}
+	if cfg.Measurer, err = f.measurer(log); err != nil {
+		release()
+		return client.Config{}, noop, err
+	}
+	if err := f.setupLDevID(&cfg, log); err != nil {
+		release()
+		return client.Config{}, noop, err
 	}
 	f.serial = id.SerialNumber
 	log.Info("device identity", "serial-number", id.SerialNumber, "subject", id.Certificate.Subject.String(), "os-name", cfg.OSName, "os-version", cfg.OSVersion)

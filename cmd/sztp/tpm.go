@@ -29,12 +29,13 @@ The IDevID key is the persistent key at --idevid-handle (default 0x81020000);
 its certificate is read from the first NV index of --idevid-cert-index that
 holds one (default 0x01C90000, then 0x01C90200) or from --idevid-cert.`,
 	}
-	cmd.AddCommand(newTPMInfoCmd(), newTPMProvisionCmd(), newTPMCSRCmd())
+	cmd.AddCommand(newTPMInfoCmd(), newTPMProvisionCmd(), newTPMCSRCmd(), newTPMEventlogCmd(), newTPMClearLDevIDCmd())
 	return cmd
 }
 
 func newTPMInfoCmd() *cobra.Command {
 	var f identity.Flags
+	var ld ldevidFlags
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "info",
@@ -60,6 +61,11 @@ be used.`,
 			if err != nil {
 				return err
 			}
+			if h, idx, err := ld.handles(); err != nil {
+				return err
+			} else if l := tpm.ReadLDevIDInfo(dev, h, idx); l.Key != nil || l.Certificate != nil {
+				info.LDevID = l
+			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				if err := printJSON(out, info); err != nil {
@@ -84,6 +90,7 @@ be used.`,
 		},
 	}
 	f.AddIdentity(cmd.Flags())
+	addLDevIDFlags(cmd.Flags(), &ld, false)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
@@ -123,6 +130,22 @@ func printInfo(w io.Writer, info *tpm.Info) {
 		p("Decryption key", k.Handle+" "+k.Type+" "+k.Scheme)
 	}
 	p("Decryption key error", info.DecryptionError)
+	if l := info.LDevID; l != nil {
+		if k := l.Key; k != nil {
+			p("LDevID handle", k.Handle)
+			p("LDevID key", k.Type)
+			p("LDevID attributes", strings.Join(k.Attributes, "|"))
+		}
+		p("LDevID key error", l.KeyError)
+		if c := l.Certificate; c != nil {
+			p("LDevID certificate", c.Source)
+			p("LDevID subject", c.Subject)
+			p("LDevID issuer", c.Issuer)
+			p("LDevID not after", c.NotAfter.Format(time.RFC3339))
+			p("LDevID matches key", fmt.Sprint(c.MatchesKey))
+		}
+		p("LDevID cert error", l.CertError)
+	}
 }
 
 func newTPMProvisionCmd() *cobra.Command {

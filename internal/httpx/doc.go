@@ -11,5 +11,5 @@
 // a run costs one TLS client signature per server. The server keeps
 // connections alive too. Neither pools connections, uses proxies, or
 // decompresses bodies; Client follows redirects only when asked to
-// (bootstrap servers must not be redirected).
+// (bootstrap servers must not be redirected, RFC 8040 7).
 package httpx

@@ -24,6 +24,12 @@ type Flags struct {
 	SerialNumber        string
 	ServerTrustAnchors  []string
 	VoucherTrustAnchors []string
+	// SaltPinFile, when set, pins the TPM key that salts protected sessions
+	// (pin.go).
+	SaltPinFile string
+	// Device is the TPM that Load opened (nil for an identity in files),
+	// for measured onboarding and LDevID enrolment.
+	Device *tpm.Device
 }
 
 // AddIdentity adds the flags that name the device identity.

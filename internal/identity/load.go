@@ -87,6 +87,7 @@ func (f *Flags) fromTPM(ctx context.Context, log *slog.Logger) (*client.Identity
 		return nil, nil, err
 	}
 	cfg.Logger = log
+	cfg.SaltKeyPin = f.readSaltPin(log)
 	tid, err := tpm.OpenIdentity(ctx, cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("loading IDevID from TPM %s: %w (give --tpm for another TPM, or --idevid-cert and --idevid-key for an identity in files)", cfg.Path, err)
@@ -99,6 +100,8 @@ func (f *Flags) fromTPM(ctx context.Context, log *slog.Logger) (*client.Identity
 	if tid.Close != nil {
 		closeFn = tid.Close
 	}
+	f.Device = tid.Device
+	f.recordSaltPin(cfg.SaltKeyPin, log)
 	return id, closeFn, nil
 }
 

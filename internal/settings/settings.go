@@ -44,6 +44,10 @@ var KernelRefused = map[string]string{
 	"idevid-chain":          "it names the device's certificate chain",
 	"decryption-key":        "it names the device's keys",
 	"decryption-key-handle": "it names the device's keys",
+	"identity":              "it chooses the key that authenticates the device (IDevID or LDevID)",
+	"ldevid-handle":         "it names the device's keys",
+	"ldevid-cert-index":     "it names the device's certificate",
+	"measure-pcr":           "it can turn measured onboarding off, or move it to a PCR an attacker can reset",
 }
 
 // ExtraKeys are settings that are not flags of a subcommand: sztp.disable,

@@ -300,40 +300,40 @@ func (b *builder) build() ([]Case, error) {
 		// Decryption.
 		{Name: "bad-encrypted-to-someone-else", Artifacts: enc(good, otherOwner, EncryptOptions{}, false), Key: "ec", WantStep: trust.StepDecrypt},
 		{Name: "bad-encrypted-rsa-no-key", Artifacts: enc(good, d.RSA, EncryptOptions{}, false), Key: "ec", WantStep: trust.StepDecrypt},
-		// 2.4.1 voucher signature and chain (C23).
+		// RFC 8572 5.4 step 1: voucher signature and chain (C23).
 		{Name: "bad-voucher-wrong-signer", Artifacts: b.signed(OnboardingJSON, trust.OIDSZTPConveyedInfoJSON, VoucherOptions{Signer: &otherMASA}), WantStep: trust.StepVoucherSignature},
 		{Name: "bad-voucher-tampered", Artifacts: b.signed(OnboardingJSON, trust.OIDSZTPConveyedInfoJSON, VoucherOptions{Sign: SignOptions{Tamper: true}}), WantStep: trust.StepVoucherSignature},
 		{Name: "bad-voucher-signer-not-yet-valid", Artifacts: b.signed(OnboardingJSON, trust.OIDSZTPConveyedInfoJSON, VoucherOptions{Signer: &futureSigner}), WantStep: trust.StepVoucherSignature},
 		{Name: "bad-voucher-sha1", Artifacts: b.signed(OnboardingJSON, trust.OIDSZTPConveyedInfoJSON, VoucherOptions{Sign: SignOptions{SHA1: true}}), WantStep: trust.StepVoucherSignature},
 		{Name: "bad-voucher-expired-chain", Artifacts: good, Now: future, WantStep: trust.StepVoucherSignature},
-		// 2.4.2 dates (C24, C25).
+		// RFC 8572 5.4 step 2: dates (C24, C25).
 		{Name: "bad-voucher-created-in-future", Artifacts: b.signed(OnboardingJSON, trust.OIDSZTPConveyedInfoJSON, VoucherOptions{CreatedOn: future}), WantStep: trust.StepVoucherDates},
 		{Name: "bad-voucher-expired", Artifacts: b.signed(OnboardingJSON, trust.OIDSZTPConveyedInfoJSON, VoucherOptions{ExpiresOn: past}), WantStep: trust.StepVoucherDates},
-		// 2.4.3 assertion (C26).
+		// RFC 8572 5.4 step 3: assertion (C26).
 		{Name: "bad-assertion-policy", Artifacts: b.signed(OnboardingJSON, trust.OIDSZTPConveyedInfoJSON, VoucherOptions{Assertion: "logged"}), Assertions: []string{"verified"}, WantStep: trust.StepAssertion},
 		{Name: "bad-assertion-unknown", Artifacts: b.signed(OnboardingJSON, trust.OIDSZTPConveyedInfoJSON, VoucherOptions{Assertion: "agent-proximity"}), WantStep: trust.StepAssertion},
-		// 2.4.4 serial number (C27).
+		// RFC 8572 5.4 step 4: serial number (C27).
 		{Name: "bad-serial-number", Artifacts: good, Serial: "SZTP-TEST-0002", WantStep: trust.StepSerialNumber},
-		// 2.4.5 idevid-issuer (C28).
+		// RFC 8572 5.4 step 5: idevid-issuer (C28).
 		{Name: "bad-idevid-issuer", Artifacts: b.signed(OnboardingJSON, trust.OIDSZTPConveyedInfoJSON, VoucherOptions{IDevIDIssuer: []byte("not the device CA key id")}), WantStep: trust.StepIDevIDIssuer},
-		// 2.4.6 nonce (C29, C30).
+		// RFC 8572 5.4 step 6: nonce (C29, C30).
 		{Name: "bad-nonce-mismatch", Artifacts: b.signed(OnboardingJSON, trust.OIDSZTPConveyedInfoJSON, VoucherOptions{Nonce: nonce}), Nonce: []byte("fedcba9876543210"), WantStep: trust.StepNonce},
 		{Name: "bad-nonce-not-sent", Artifacts: b.signed(OnboardingJSON, trust.OIDSZTPConveyedInfoJSON, VoucherOptions{Nonce: nonce}), WantStep: trust.StepNonce},
-		// 2.4.7 pinned-domain-cert.
+		// RFC 8572 5.4 step 7: pinned-domain-cert.
 		{Name: "bad-pinned-domain-cert-missing", Artifacts: voucherJSON(fmt.Sprintf(`{"ietf-voucher:voucher":{"created-on":%q,"assertion":"verified","serial-number":%q}}`, p.NotBefore.Format(time.RFC3339), d.Serial)), WantStep: trust.StepPinnedDomainCert},
 		{Name: "bad-pinned-domain-cert-garbage", Artifacts: voucherJSON(fmt.Sprintf(`{"ietf-voucher:voucher":{"created-on":%q,"assertion":"verified","serial-number":%q,"pinned-domain-cert":"bm90IGEgY2VydGlmaWNhdGU="}}`, p.NotBefore.Format(time.RFC3339), d.Serial)), WantStep: trust.StepPinnedDomainCert},
-		// 2.4.8 owner certificate (C31, C38).
+		// RFC 8572 5.4 step 8: owner certificate (C31, C38).
 		{Name: "bad-owner-other-ca", Artifacts: ownerSet(otherOwner, nil, p.OwnerCA.Cert), WantStep: trust.StepOwnerCertificate},
 		{Name: "bad-owner-missing-intermediate", Artifacts: ownerSet(interOwner, nil, p.OwnerCA.Cert), WantStep: trust.StepOwnerCertificate},
 		{Name: "bad-owner-expired", Artifacts: ownerSet(expiredOwner, nil, p.OwnerCA.Cert), WantStep: trust.StepOwnerCertificate},
 		{Name: "bad-owner-key-usage", Artifacts: ownerSet(kuOwner, nil, p.OwnerCA.Cert), WantStep: trust.StepOwnerCertificate},
-		// 2.4.9 revocation (C33-C35).
+		// RFC 8572 5.4 step 9: revocation (C33-C35).
 		{Name: "bad-revoked-owner", Artifacts: revoked(boolPtr(true), crlRevoked), WantStep: trust.StepRevocation},
 		{Name: "bad-revoked-owner-checks-absent", Artifacts: revoked(nil, crlRevoked), WantStep: trust.StepRevocation},
 		{Name: "bad-revocation-no-crl", Artifacts: revoked(boolPtr(true)), WantStep: trust.StepRevocation},
 		{Name: "bad-revocation-stale-crl", Artifacts: revoked(boolPtr(true), crlStale), WantStep: trust.StepRevocation},
 		{Name: "bad-revocation-wrong-issuer-crl", Artifacts: revoked(boolPtr(true), crlWrongIssuer), WantStep: trust.StepRevocation},
-		// 2.4.10 conveyed-information signature (C36).
+		// RFC 8572 5.4 step 10: conveyed-information signature (C36).
 		{Name: "bad-conveyed-wrong-signer", Artifacts: with(func(a *trust.Artifacts) {
 			a.ConveyedInformation = signAs(rogueOwner, OnboardingJSON, SignOptions{})
 		}), WantStep: trust.StepConveyedInformationSignature},

@@ -16,6 +16,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/sztp/sztp/client"
 	"github.com/sztp/sztp/client/conveyed"
 	"github.com/sztp/sztp/client/sztptest"
 	"github.com/sztp/sztp/trust"
@@ -37,8 +38,11 @@ func initPKI(dir string) error {
 // on the console, where the test looks for it.
 const (
 	preScript  = scriptHead + `say "pre-configuration script ran under marker $marker"` + "\n"
-	postScript = scriptHead + `say "post-configuration script ran under marker $marker"` + "\n"
-	scriptHead = `#!/bin/sh
+	postScript = scriptHead + `say "post-configuration script ran under marker $marker"` + "\n" + eventlogCheck
+	// eventlogCheck replays the measured-onboarding event log against the
+	// vTPM's PCR from inside the guest (issue 12, measured onboarding).
+	eventlogCheck = `for s in /bbin/sztp /bin/sztp; do if [ -x "$s" ]; then say "event log check: $($s tpm eventlog --verify --tpm /dev/tpmrm0 --state-dir /var/lib/sztp 2>&1)"; break; fi; done` + "\n"
+	scriptHead    = `#!/bin/sh
 read -r cmdline < /proc/cmdline
 marker=none
 for w in $cmdline; do case $w in sztp.e2e-marker=*) marker=${w#sztp.e2e-marker=};; esac; done
@@ -156,6 +160,13 @@ func serveBootstrap(ctx context.Context, log *slog.Logger, o options) error {
 		}
 		return signed(doc, in, conveyed.Verbose)
 	}})
+	if o.csr {
+		// RFC 9646: LDevID enrolment, unsigned onboarding information over
+		// the trusted connection (the 400 csr-request cannot be signed).
+		srv.SetResponse(o.serial, &sztptest.Response{CSR: &sztptest.CSRFlow{
+			CA:        &sztptest.KeyPair{Cert: p.DeviceCA.Cert, Key: p.DeviceCA.Key},
+			Algorithm: client.AlgECCP256, Onboarding: onboarding.Onboarding}})
+	}
 	log.Info("bootstrap server", "url", srv.URL, "image", imageURL, "serial", o.serial, "os-name", o.osName, "os-version", o.osVersion)
 	if err := writeReady(o.ready, srv.URL); err != nil {
 		return err

@@ -48,6 +48,7 @@ func main() {
 
 type options struct {
 	initPKI, pki, listen, clientCA, serial, image, osName, osVersion, reports, ready, files, stick string
+	csr                                                                                            bool
 }
 
 func run(args []string) error {
@@ -64,6 +65,7 @@ func run(args []string) error {
 	fs.StringVar(&o.reports, "reports", "", "append every progress report to this file (JSON lines)")
 	fs.StringVar(&o.ready, "ready", "", "write the server's URI to this file once it listens")
 	fs.StringVar(&o.files, "files", "", "serve the files of this directory over plain HTTP")
+	fs.BoolVar(&o.csr, "csr", false, "ask a device that offers csr-support for a CSR (RFC 9646) and issue an LDevID from the PKI's device CA, in the configuration's ietf-keystore")
 	fs.StringVar(&o.stick, "stick", "", "with -pki and -serial: write a USB stick's sztp/ tree into this directory and exit")
 	if err := fs.Parse(args); err != nil {
 		return err

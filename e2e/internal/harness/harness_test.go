@@ -86,6 +86,30 @@ func TestQEMUArgs(t *testing.T) {
 	}
 }
 
+// The arm64 guest (issue 15 item 2): a virt machine under TCG with
+// virtio-net on virtio-mmio and tpm-tis-device, whatever /dev/kvm says.
+func TestQEMUArgsArm64(t *testing.T) {
+	t.Setenv("SZTP_E2E_ACCEL", "kvm")
+	args := QEMUArgs(VMConfig{Arch: "arm64", CPUs: 2, Kernel: "k", Initrd: "i", Append: "console=ttyAMA0", Tap: "tap0", TPMSocket: "/s"})
+	if args[0] != "qemu-system-aarch64" {
+		t.Errorf("binary %q, want qemu-system-aarch64", args[0])
+	}
+	for _, want := range [][]string{
+		{"-M", "virt", "-accel", "tcg", "-cpu", "max"},
+		{"-smp", "2"},
+		{"-kernel", "k", "-initrd", "i", "-append", "console=ttyAMA0"},
+		{"-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no", "-device", "virtio-net-device,netdev=n0"},
+		{"-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis-device,tpmdev=tpm0"},
+	} {
+		if !containsRun(args, want) {
+			t.Errorf("QEMUArgs lacks %q: %q", want, args)
+		}
+	}
+	if slices.Contains(QEMUArgs(VMConfig{Kernel: "k", Initrd: "i"}), "-smp") {
+		t.Error("QEMUArgs without CPUs passes -smp")
+	}
+}
+
 func containsRun(s, run []string) bool {
 	for i := 0; i+len(run) <= len(s); i++ {
 		if slices.Equal(s[i:i+len(run)], run) {

@@ -10,9 +10,15 @@ import (
 // VMConfig describes one QEMU guest.
 type VMConfig struct {
 	Kernel, Initrd, Append string
-	MemoryMiB              int    // default 1024 (the stage-1 guest holds the downloaded bundle in RAM)
-	Tap                    string // tap device in the namespace; "" for no NIC
-	TPMSocket              string // swtpm control socket; "" for no TPM
+	// Arch is the guest's architecture: "amd64" (the default; a pc machine
+	// with an e1000 NIC and a tpm-tis TPM) or "arm64" (a `virt` machine
+	// under TCG with -cpu max, a virtio-net NIC on virtio-mmio and a
+	// tpm-tis-device TPM).
+	Arch      string
+	CPUs      int    // -smp; default 1
+	MemoryMiB int    // default 1024 (the stage-1 guest holds the downloaded bundle in RAM)
+	Tap       string // tap device in the namespace; "" for no NIC
+	TPMSocket string // swtpm control socket; "" for no TPM
 	// USBStick is a raw disk image attached read-only as a USB mass-storage
 	// device behind an xHCI controller; "" for none.
 	USBStick string
@@ -47,25 +53,48 @@ func Accel() []string {
 	return kvm
 }
 
-// QEMUArgs returns the qemu-system-x86_64 command line for cfg.
+// qemuArch is what differs between the architectures' command lines.
+type qemuArch struct {
+	binary  string
+	machine []string // -M ..., and the accelerator
+	nic     string   // -device for the tap
+	tpm     string   // -device for the TPM emulator
+}
+
+func archOf(arch string) qemuArch {
+	if arch == "arm64" {
+		// TCG only: this harness runs on amd64 hosts. -cpu max has FEAT_RNG
+		// (RNDR), which seeds the guest's random pool at once.
+		return qemuArch{"qemu-system-aarch64", []string{"-M", "virt", "-accel", "tcg", "-cpu", "max"},
+			"virtio-net-device", "tpm-tis-device"}
+	}
+	return qemuArch{"qemu-system-x86_64", Accel(), "e1000", "tpm-tis"}
+}
+
+// QEMUArgs returns the qemu-system-x86_64 (or, for Arch arm64,
+// qemu-system-aarch64) command line for cfg.
 func QEMUArgs(cfg VMConfig) []string {
 	mem := cfg.MemoryMiB
 	if mem == 0 {
 		mem = 1024
 	}
-	argv := []string{"qemu-system-x86_64"}
-	argv = append(argv, Accel()...)
+	a := archOf(cfg.Arch)
+	argv := []string{a.binary}
+	argv = append(argv, a.machine...)
+	if cfg.CPUs > 1 {
+		argv = append(argv, "-smp", strconv.Itoa(cfg.CPUs))
+	}
 	argv = append(argv, "-nographic", "-no-reboot", "-m", strconv.Itoa(mem),
 		"-kernel", cfg.Kernel, "-initrd", cfg.Initrd, "-append", cfg.Append)
 	if cfg.Tap != "" {
 		argv = append(argv, "-netdev", "tap,id=n0,ifname="+cfg.Tap+",script=no,downscript=no",
-			"-device", "e1000,netdev=n0")
+			"-device", a.nic+",netdev=n0")
 	} else {
 		argv = append(argv, "-nic", "none")
 	}
 	if cfg.TPMSocket != "" {
 		argv = append(argv, "-chardev", "socket,id=chrtpm,path="+cfg.TPMSocket,
-			"-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0")
+			"-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", a.tpm+",tpmdev=tpm0")
 	}
 	if cfg.USBStick != "" {
 		argv = append(argv, "-drive", "if=none,id=stick,format=raw,readonly=on,file="+cfg.USBStick,

@@ -164,3 +164,27 @@ func StartVTPM(ctx context.Context, stateDir, sock, logPath string) (*Process, e
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// StartNetworkTPM starts swtpm on the provisioned state in the namespace n,
+// serving TPM 2.0 commands on addr:2321 (the host side of the tap), for a
+// guest whose kernel has no driver for QEMU's TPM device: the guest's agent
+// reaches it as --tpm tcp://ADDR:2321 once its network is up. The control
+// channel is on ADDR:2322 (tpm2-tools' swtpm TCTI, which checks that the
+// server answers, expects it on the next port of the same host). It returns
+// the process and the agent's --tpm value.
+func StartNetworkTPM(ctx context.Context, n *Netns, stateDir, addr, logPath string) (*Process, string, error) {
+	p, err := Start("swtpm", logPath, n.Exec("swtpm", "socket", "--tpm2",
+		"--tpmstate", "dir="+stateDir,
+		"--server", fmt.Sprintf("type=tcp,port=%d,bindaddr=%s", swtpmServerPort, addr),
+		"--ctrl", fmt.Sprintf("type=tcp,port=%d,bindaddr=%s", swtpmCtrlPort, addr),
+		"--flags", "not-need-init,startup-clear", "--log", "level=1")...)
+	if err != nil {
+		return nil, "", err
+	}
+	tcti := fmt.Sprintf("TPM2TOOLS_TCTI=swtpm:host=%s,port=%d", addr, swtpmServerPort)
+	if err := retry(ctx, 10*time.Second, n.Exec("env", tcti, "tpm2_getcap", "properties-fixed")...); err != nil {
+		p.Stop(2 * time.Second)
+		return nil, "", fmt.Errorf("harness: network swtpm does not answer: %w", err)
+	}
+	return p, fmt.Sprintf("tcp://%s:%d", addr, swtpmServerPort), nil
+}
