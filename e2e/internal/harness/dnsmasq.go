@@ -18,6 +18,10 @@ type DHCPConfig struct {
 	// framing. dnsmasq sends the option only to clients that ask for it in
 	// their parameter request list.
 	BootstrapURIs []string
+	// NoPing turns off dnsmasq's check that an address is unused before
+	// offering it (an ICMP echo and a 3 s wait for the reply): on the
+	// test's own link no other host can hold the address.
+	NoPing bool
 }
 
 // Option143 encodes URIs as the value of DHCPv4 option 143 (RFC 8572 8.3):
@@ -67,6 +71,9 @@ func StartDNSMasq(ctx context.Context, n *Netns, dir string, cfg DHCPConfig) (*P
 		"--dhcp-leasefile="+filepath.Join(dir, "dnsmasq.leases"),
 		"--pid-file="+filepath.Join(dir, "dnsmasq.pid"),
 		"--log-dhcp", "--log-facility="+log)
+	if cfg.NoPing {
+		argv = append(argv, "--no-ping")
+	}
 	p, err := Start("dnsmasq", filepath.Join(dir, "dnsmasq.out"), argv...)
 	if err != nil {
 		return nil, err

@@ -76,6 +76,11 @@ func TestQEMUArgs(t *testing.T) {
 			t.Errorf("QEMUArgs lacks %q: %q", want, args)
 		}
 	}
+	// Issue 13 item 1: the single-boot scenario's virtio-net NIC.
+	virtio := QEMUArgs(VMConfig{Kernel: "k", Initrd: "i", Tap: "tap0", NIC: "virtio-net-pci"})
+	if !containsRun(virtio, []string{"-device", "virtio-net-pci,netdev=n0"}) {
+		t.Errorf("QEMUArgs with NIC virtio-net-pci = %q", virtio)
+	}
 	bare := QEMUArgs(VMConfig{Kernel: "k", Initrd: "i"})
 	if !containsRun(bare, []string{"-nic", "none"}) || slices.Contains(bare, "-tpmdev") {
 		t.Errorf("QEMUArgs without tap and TPM = %q", bare)

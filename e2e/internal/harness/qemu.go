@@ -18,6 +18,10 @@ type VMConfig struct {
 	CPUs      int    // -smp; default 1
 	MemoryMiB int    // default 1024 (the stage-1 guest holds the downloaded bundle in RAM)
 	Tap       string // tap device in the namespace; "" for no NIC
+	// NIC is the -device of the tap's NIC; "" for the architecture's
+	// default. "virtio-net-pci" on amd64 needs the modules of
+	// `e2e/build-initramfs --virtio-net`; its link is up at once.
+	NIC       string
 	TPMSocket string // swtpm control socket; "" for no TPM
 	// USBStick is a raw disk image attached read-only as a USB mass-storage
 	// device behind an xHCI controller; "" for none.
@@ -86,6 +90,9 @@ func QEMUArgs(cfg VMConfig) []string {
 	}
 	argv = append(argv, "-nographic", "-no-reboot", "-m", strconv.Itoa(mem),
 		"-kernel", cfg.Kernel, "-initrd", cfg.Initrd, "-append", cfg.Append)
+	if cfg.NIC != "" {
+		a.nic = cfg.NIC
+	}
 	if cfg.Tap != "" {
 		argv = append(argv, "-netdev", "tap,id=n0,ifname="+cfg.Tap+",script=no,downscript=no",
 			"-device", a.nic+",netdev=n0")
