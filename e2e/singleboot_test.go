@@ -91,11 +91,13 @@ func TestQEMUSingleBootTimeline(t *testing.T) {
 	// Boot time (issue 13 item 1): virtio-net (link up at once; e1000's
 	// autonegotiation costs seconds under TCG), loglevel=6 (the kernel's
 	// KERN_INFO lines stay off the serial console, which TCG emulates byte
-	// by byte; the banner and command line, KERN_NOTICE, stay), and the TPM
+	// by byte; the banner and command line, KERN_NOTICE, stay), no NIC
+	// option ROM (romfile=: iPXE's start in SeaBIOS), edd=off (the boot
+	// stub's BIOS disk probe; the kernel proper calls it unknown), and the TPM
 	// at its default /dev/tpmrm0 (sztp.tpm= is refused, C4).
 	vm, err := harness.StartVM(n, harness.VMConfig{
-		Kernel: kernel, Initrd: initrd, Tap: n.Tap, NIC: "virtio-net-pci", TPMSocket: sock, Console: console,
-		Append: "console=ttyS0 loglevel=6 panic=-1 sztp.os-name=" + e2eOSName + " sztp.os-version=" + version,
+		Kernel: kernel, Initrd: initrd, Tap: n.Tap, NIC: "virtio-net-pci,romfile=", TPMSocket: sock, Console: console,
+		Append: "console=ttyS0 loglevel=6 edd=off panic=-1 sztp.os-name=" + e2eOSName + " sztp.os-version=" + version,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -70,6 +70,7 @@ func TestQEMUArgs(t *testing.T) {
 		{"-no-reboot"},
 		{"-kernel", "k", "-initrd", "i", "-append", "console=ttyS0"},
 		{"-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no", "-device", "e1000,netdev=n0"},
+		{"-vga", "none"}, // issue 13 item 1
 		{"-chardev", "socket,id=chrtpm,path=/s", "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0"},
 	} {
 		if !containsRun(args, want) {

@@ -88,6 +88,11 @@ func QEMUArgs(cfg VMConfig) []string {
 	if cfg.CPUs > 1 {
 		argv = append(argv, "-smp", strconv.Itoa(cfg.CPUs))
 	}
+	if cfg.Arch != "arm64" {
+		// No VGA card: its option ROM's initialisation in SeaBIOS is slow
+		// under TCG, and -nographic never shows it (issue 13 item 1).
+		argv = append(argv, "-vga", "none")
+	}
 	argv = append(argv, "-nographic", "-no-reboot", "-m", strconv.Itoa(mem),
 		"-kernel", cfg.Kernel, "-initrd", cfg.Initrd, "-append", cfg.Append)
 	if cfg.NIC != "" {
