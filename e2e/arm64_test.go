@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,30 +99,8 @@ func TestQEMUEndToEndArm64SingleBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	host := n.Host.Addr().String()
-	reports := filepath.Join(dir, "reports.jsonl")
-	ready := filepath.Join(dir, "server.url")
-	srv, err := harness.Start("bootstrap server", filepath.Join(dir, "server.log"), n.Exec(server,
-		"-pki", pki, "-listen", host, "-client-ca", id.CACert, "-serial", serial,
-		"-image", bundle, "-os-name", e2eOSName, "-os-version", marker,
-		"-reports", reports, "-ready", ready)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopAtCleanup(t, srv)
-	if err := harness.WaitForLog(ctx, srv, ready, "https://", 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(ready)
-	uri := strings.TrimSpace(string(b))
-
-	dns, err := harness.StartDNSMasq(ctx, n, dir, harness.DHCPConfig{
-		First: netip.MustParseAddr("192.0.2.100"), Last: netip.MustParseAddr("192.0.2.150"),
-		BootstrapURIs: []string{uri},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopAtCleanup(t, dns)
+	uri, reports := startBootstrapServer(t, ctx, n, dir, id, serial, bootstrapServer{bin: server, pki: pki, image: bundle, osVersion: marker})
+	startDHCP(t, ctx, n, dir, false, uri)
 
 	vtpm, tpmURL, err := harness.StartNetworkTPM(ctx, n, id.StateDir, host, filepath.Join(dir, "vtpm.log"))
 	if err != nil {

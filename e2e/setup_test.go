@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -207,4 +208,49 @@ func linesWith(t *testing.T, path, substr string) []string {
 		}
 	}
 	return out
+}
+
+// bootstrapServer starts sztp-e2e-server in n for the device with the IDevID
+// id and serial, with the image and os-name/os-version the onboarding
+// information names, and returns its URL and the file its progress reports
+// go to. It is stopped at cleanup.
+type bootstrapServer struct {
+	bin, pki, image, osVersion string
+	extra                      []string // more flags, e.g. -csr
+}
+
+func startBootstrapServer(t *testing.T, ctx context.Context, n *harness.Netns, dir string, id *harness.IDevID, serial string, s bootstrapServer) (uri, reports string) {
+	t.Helper()
+	reports = filepath.Join(dir, "reports.jsonl")
+	ready := filepath.Join(dir, "server.url")
+	args := append([]string{"-pki", s.pki, "-listen", n.Host.Addr().String(), "-client-ca", id.CACert, "-serial", serial,
+		"-image", s.image, "-os-name", e2eOSName, "-os-version", s.osVersion,
+		"-reports", reports, "-ready", ready}, s.extra...)
+	srv, err := harness.Start("bootstrap server", filepath.Join(dir, "server.log"), n.Exec(append([]string{s.bin}, args...)...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopAtCleanup(t, srv)
+	if err := harness.WaitForLog(ctx, srv, ready, "https://", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(ready)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b)), reports
+}
+
+// startDHCP starts dnsmasq in n, leasing 192.0.2.100-150 with the given
+// option 143 URIs; it is stopped at cleanup.
+func startDHCP(t *testing.T, ctx context.Context, n *harness.Netns, dir string, noPing bool, uris ...string) {
+	t.Helper()
+	dns, err := harness.StartDNSMasq(ctx, n, dir, harness.DHCPConfig{
+		First: netip.MustParseAddr("192.0.2.100"), Last: netip.MustParseAddr("192.0.2.150"),
+		BootstrapURIs: uris, NoPing: noPing,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopAtCleanup(t, dns)
 }

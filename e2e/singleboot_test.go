@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,29 +56,8 @@ func TestQEMUSingleBootTimeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reports := filepath.Join(dir, "reports.jsonl")
-	ready := filepath.Join(dir, "server.url")
-	srv, err := harness.Start("bootstrap server", filepath.Join(dir, "server.log"), n.Exec(server,
-		"-pki", pki, "-listen", n.Host.Addr().String(), "-client-ca", id.CACert, "-serial", serial,
-		"-image", image, "-os-name", e2eOSName, "-os-version", version,
-		"-reports", reports, "-ready", ready)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopAtCleanup(t, srv)
-	if err := harness.WaitForLog(ctx, srv, ready, "https://", 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(ready)
-	uri := strings.TrimSpace(string(b))
-	dns, err := harness.StartDNSMasq(ctx, n, dir, harness.DHCPConfig{
-		First: netip.MustParseAddr("192.0.2.100"), Last: netip.MustParseAddr("192.0.2.150"),
-		BootstrapURIs: []string{uri}, NoPing: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopAtCleanup(t, dns)
+	uri, reports := startBootstrapServer(t, ctx, n, dir, id, serial, bootstrapServer{bin: server, pki: pki, image: image, osVersion: version})
+	startDHCP(t, ctx, n, dir, true, uri)
 	sock := filepath.Join(dir, "vtpm.sock")
 	vtpm, err := harness.StartVTPM(ctx, id.StateDir, sock, filepath.Join(dir, "vtpm.log"))
 	if err != nil {
