@@ -65,13 +65,26 @@ func repoRoot(t *testing.T) string {
 // fetchKernel runs e2e/fetch-kernel and returns the kernel's path.
 func fetchKernel(t *testing.T, ctx context.Context) string {
 	t.Helper()
+	return fetchKernelFile(t, ctx, "KERNEL")
+}
+
+// fetchKernelPVH returns the ELF kernel inside Debian's bzImage, which
+// QEMU boots through the PVH entry point (with harness.QBootROM).
+func fetchKernelPVH(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	return fetchKernelFile(t, ctx, "VMLINUX")
+}
+
+// fetchKernelFile runs e2e/fetch-kernel and returns its KEY= line's path.
+func fetchKernelFile(t *testing.T, ctx context.Context, key string) string {
+	t.Helper()
 	out := runCmd(t, ctx, "", filepath.Join(repoRoot(t), "e2e", "fetch-kernel"))
 	for _, l := range strings.Split(out, "\n") {
-		if k, ok := strings.CutPrefix(l, "KERNEL="); ok {
+		if k, ok := strings.CutPrefix(l, key+"="); ok {
 			return k
 		}
 	}
-	t.Fatalf("fetch-kernel printed no KERNEL= line:\n%s", out)
+	t.Fatalf("fetch-kernel printed no %s= line:\n%s", key, out)
 	return ""
 }
 

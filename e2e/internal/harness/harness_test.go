@@ -82,8 +82,13 @@ func TestQEMUArgs(t *testing.T) {
 	if !containsRun(virtio, []string{"-device", "virtio-net-pci,netdev=n0"}) {
 		t.Errorf("QEMUArgs with NIC virtio-net-pci = %q", virtio)
 	}
+	// Issue 13 item 1: the single-boot scenario's PVH boot under qboot.
+	pvh := QEMUArgs(VMConfig{Kernel: "vmlinux", Initrd: "i", Firmware: QBootROM})
+	if !containsRun(pvh, []string{"-bios", QBootROM}) || !containsRun(pvh, []string{"-kernel", "vmlinux"}) {
+		t.Errorf("QEMUArgs with Firmware = %q", pvh)
+	}
 	bare := QEMUArgs(VMConfig{Kernel: "k", Initrd: "i"})
-	if !containsRun(bare, []string{"-nic", "none"}) || slices.Contains(bare, "-tpmdev") {
+	if !containsRun(bare, []string{"-nic", "none"}) || slices.Contains(bare, "-tpmdev") || slices.Contains(bare, "-bios") {
 		t.Errorf("QEMUArgs without tap and TPM = %q", bare)
 	}
 	t.Setenv("SZTP_E2E_ACCEL", "kvm")
