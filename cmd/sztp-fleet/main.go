@@ -19,12 +19,12 @@ import (
 
 func main() {
 	agents := flag.Int("agents", 10000, "devices in the fleet")
-	concurrent := flag.Int("capacity-concurrent", 16, "requests the server serves at once")
+	concurrent := flag.Int("capacity-concurrent", 32, "requests the server serves at once")
 	service := flag.Duration("capacity-service-time", 80*time.Millisecond, "time each request holds its slot")
-	spread := flag.Duration("start-spread", 60*time.Second, "devices power on at random times within this (boot times differ)")
+	spread := flag.Duration("start-spread", time.Second, "devices power on at random times within this (the herd: the whole fleet within the first second)")
 	naive := flag.Duration("naive-interval", time.Second, "retry interval of the naive policy (0: skip it)")
 	deadline := flag.Duration("deadline", 6*time.Minute, "give up on the agent policy's simulation after this long")
-	naiveDeadline := flag.Duration("naive-deadline", 2*time.Minute, "give up on the naive policy's simulation after this long")
+	naiveDeadline := flag.Duration("naive-deadline", time.Minute, "give up on the naive policy's simulation after this long")
 	debug := flag.Bool("debug", false, "print the first device's log")
 	svg := flag.String("svg", "bin/fleet.svg", "write the rate plot here")
 	flag.Parse()

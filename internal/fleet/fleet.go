@@ -93,12 +93,23 @@ type Result struct {
 	// Done holds the completion times, sorted.
 	Done     []time.Duration
 	Requests int
-	// Rate is the requests that arrived in each Window from the start.
+	// Attempts is how many get-bootstrapping-data attempts the devices
+	// started (one per round; an attempt whose connection failed never
+	// reaches the server).
+	Attempts int
+	// Rate is the requests the devices sent in each Window from the start,
+	// by the devices' clocks (see offered).
 	Rate []int
+	// Arrived is the requests that reached the server's handler in each
+	// Window: Rate delayed by this machine's CPU, which every device and
+	// the server share.
+	Arrived []int
 	// CapacityPerWindow is the server's capacity in requests per Window.
 	CapacityPerWindow float64
-	// Peak is the highest Rate after the first second, over capacity.
-	Peak float64
+	// Peak is the highest Rate after the first second, over capacity,
+	// and PeakAt the start of its window; PeakArrived the same for Arrived.
+	Peak, PeakArrived     float64
+	PeakAt, PeakArrivedAt time.Duration
 	// Retries maps a number of failed rounds to how many agents had it.
 	Retries map[int]int
 	Elapsed time.Duration
@@ -193,23 +204,26 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{Policy: o.Policy.Name, Agents: o.Agents, Retries: map[int]int{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	var attempts []time.Time // every round's start, all devices
 	for i := range o.Agents {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if d := time.Duration(rand.Int64N(int64(max(1, o.StartSpread)))); d > 0 {
-				if backoff.Sleep(ctx, backoff.RealClock{}, d) != nil {
-					return
-				}
+			d := time.Duration(rand.Int64N(int64(max(1, o.StartSpread))))
+			if backoff.Sleep(ctx, backoff.RealClock{}, d) != nil {
+				return
 			}
 			var log *slog.Logger
 			if i == 0 && o.Debug != nil {
 				log = slog.New(slog.NewTextHandler(o.Debug, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			}
-			failed, ok := runAgent(ctx, pki.devices[i], pki.p.ServerCA.Cert, s.URL, o.Policy, log)
+			clock := &roundClock{starts: []time.Time{start.Add(d)}} // power-on: the first round
+			ok := runAgent(ctx, pki.devices[i], pki.p.ServerCA.Cert, s.URL, o.Policy, clock, log)
+			rounds := clock.rounds(time.Now())
 			mu.Lock()
 			defer mu.Unlock()
-			res.Retries[failed]++
+			res.Retries[len(rounds)-1]++
+			attempts = append(attempts, rounds...)
 			if ok {
 				res.Completed++
 				res.Done = append(res.Done, time.Since(start))
@@ -221,22 +235,26 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	slices.Sort(res.Done)
 	reqs := s.Requests()
 	res.Requests = len(reqs)
+	res.Attempts = len(attempts)
+	count := func(rate *[]int, t time.Time) {
+		w := max(0, int(t.Sub(start)/Window))
+		for len(*rate) <= w {
+			*rate = append(*rate, 0)
+		}
+		(*rate)[w]++
+	}
+	for _, t := range offered(attempts, reqs, capacity.ServiceTime) {
+		count(&res.Rate, t)
+	}
 	for _, r := range reqs {
-		w := int(r.Time.Sub(start) / Window)
-		if w < 0 {
-			w = 0
-		}
-		for len(res.Rate) <= w {
-			res.Rate = append(res.Rate, 0)
-		}
-		res.Rate[w]++
+		count(&res.Arrived, r.Time)
 	}
 	res.CapacityPerWindow = capacity.Rate() * Window.Seconds()
 	if o.Debug != nil {
 		kinds := map[int]map[string]int{}
 		for _, r := range reqs {
 			w := max(0, int(r.Time.Sub(start)/Window))
-			if float64(res.Rate[w]) > 1.5*res.CapacityPerWindow {
+			if float64(res.Arrived[w]) > 1.5*res.CapacityPerWindow {
 				if kinds[w] == nil {
 					kinds[w] = map[string]int{}
 				}
@@ -247,12 +265,57 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			fmt.Fprintf(o.Debug, "window %.1fs: %v\n", float64(w)/10, k)
 		}
 	}
-	for w, n := range res.Rate {
-		if time.Duration(w)*Window >= time.Second {
-			res.Peak = max(res.Peak, float64(n)/res.CapacityPerWindow)
+	res.Peak, res.PeakAt = peak(res.Rate, res.CapacityPerWindow)
+	res.PeakArrived, res.PeakArrivedAt = peak(res.Arrived, res.CapacityPerWindow)
+	return res, nil
+}
+
+// peak is the highest rate after the first second, over capacity, and
+// the start of its window.
+func peak(rate []int, capacity float64) (float64, time.Duration) {
+	var p float64
+	var at time.Duration
+	for w, n := range rate {
+		if t := time.Duration(w) * Window; t >= time.Second && float64(n)/capacity > p {
+			p, at = float64(n)/capacity, t
 		}
 	}
-	return res, nil
+	return p, at
+}
+
+// offered is when the devices sent their requests, by their own
+// schedules: a get-bootstrapping-data attempt when its round started
+// (power-on, or the end of the wait the agent asked its clock for), and
+// the progress reports of a device the server admitted one service time
+// apart after that admission (the agent sends each as soon as the answer
+// to the one before is due). The server's arrival times are these plus
+// the time this machine's two cores take to get to the device's
+// goroutine, its TLS handshake and the server's: 10,000 devices' first
+// handshakes take seconds of CPU, which a real fleet, one CPU per device,
+// does not share.
+func offered(attempts []time.Time, reqs []sztptest.Request, service time.Duration) []time.Time {
+	out := slices.Clone(attempts)
+	type admitted struct {
+		at      time.Time
+		reports int
+	}
+	last := map[string]*admitted{} // a device's latest admission
+	for _, r := range reqs {       // in arrival order
+		switch {
+		case r.RPC == "get-bootstrapping-data" && r.Status == 200:
+			last[r.Serial] = &admitted{at: r.Time}
+		case r.RPC == "report-progress":
+			t := r.Time
+			if a := last[r.Serial]; a != nil {
+				a.reports++
+				if due := a.at.Add(time.Duration(a.reports) * service); due.Before(t) {
+					t = due
+				}
+			}
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // RequestsPerBootstrap is what one device sends when admitted:
@@ -261,10 +324,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 // bootstrap-complete.
 const RequestsPerBootstrap = 4
 
-// runAgent bootstraps one device; it returns how many rounds failed.
-func runAgent(ctx context.Context, id *client.Identity, serverCA *x509.Certificate, url string, p Policy, log *slog.Logger) (int, bool) {
+// runAgent bootstraps one device, its rounds timed by clock.
+func runAgent(ctx context.Context, id *client.Identity, serverCA *x509.Certificate, url string, p Policy, clock *roundClock, log *slog.Logger) bool {
 	bo := p.Backoff
-	clock := &countingClock{}
 	a, err := client.New(client.Config{
 		Identity:           id,
 		ServerTrustAnchors: []*x509.Certificate{serverCA},
@@ -279,31 +341,42 @@ func runAgent(ctx context.Context, id *client.Identity, serverCA *x509.Certifica
 		Timeouts: client.Timeouts{Dial: 20 * time.Second, TLSHandshake: 20 * time.Second, ResponseHeader: 20 * time.Second, Request: 30 * time.Second},
 	})
 	if err != nil {
-		return 0, false
+		return false
 	}
 	_, err = a.Run(ctx)
-	return clock.sleeps(), err == nil
+	return err == nil
 }
 
-// countingClock is the wall clock; it counts the waits between rounds.
-type countingClock struct {
-	mu sync.Mutex
-	n  int
+// roundClock is the wall clock; it notes when each wait between rounds
+// is to end, which is when the agent starts its next round (the agent
+// asks its clock for nothing else). That is the device's own schedule: on
+// this machine the goroutine may run later, when a core is free.
+type roundClock struct {
+	mu     sync.Mutex
+	starts []time.Time
 }
 
-func (c *countingClock) Now() time.Time { return time.Now() }
+func (c *roundClock) Now() time.Time { return time.Now() }
 
-func (c *countingClock) After(d time.Duration) <-chan time.Time {
+func (c *roundClock) After(d time.Duration) <-chan time.Time {
 	c.mu.Lock()
-	c.n++
+	c.starts = append(c.starts, time.Now().Add(d))
 	c.mu.Unlock()
 	return time.After(d)
 }
 
-func (c *countingClock) sleeps() int {
+// rounds returns the starts of the rounds run before end (a wait that
+// ended after the agent had stopped, at the deadline, started none).
+func (c *roundClock) rounds(end time.Time) []time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.n
+	var out []time.Time
+	for _, t := range c.starts {
+		if !t.After(end) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Prefix is what Report's lines start with: "fleet:" for the agent's
@@ -327,9 +400,10 @@ func (r *Result) Report(w io.Writer) {
 	p := r.Prefix()
 	fmt.Fprintf(w, "%s completed %d/%d\n", p, r.Completed, r.Agents)
 	fmt.Fprintf(w, "%s time to 50%% %s, 90%% %s, 100%% %s (run %.1fs)\n", p, pct(0.5), pct(0.9), pct(1), r.Elapsed.Seconds())
-	fmt.Fprintf(w, "%s total requests %d (%.2f per agent)\n", p, r.Requests, float64(r.Requests)/float64(r.Agents))
+	fmt.Fprintf(w, "%s total requests %d (%.2f per agent), %d get-bootstrapping-data attempts\n", p, r.Requests, float64(r.Requests)/float64(r.Agents), r.Attempts)
 	fmt.Fprintf(w, "%s capacity %.0f requests per %v window\n", p, r.CapacityPerWindow, Window)
-	fmt.Fprintf(w, "%s peak/capacity %.2f\n", p, r.Peak)
+	fmt.Fprintf(w, "%s peak/capacity %.2f (window at %.1fs)\n", p, r.Peak, r.PeakAt.Seconds())
+	fmt.Fprintf(w, "%s peak/capacity on arrival at the server %.2f (window at %.1fs; this machine's CPU queueing included)\n", p, r.PeakArrived, r.PeakArrivedAt.Seconds())
 	keys := make([]int, 0, len(r.Retries))
 	for k := range r.Retries {
 		keys = append(keys, k)

@@ -23,7 +23,7 @@ func WriteSVG(w io.Writer, results ...*Result) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" font-family="sans-serif" font-size="12">`+"\n", width, height)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
-	fmt.Fprintf(&b, `<text x="%.0f" y="18">requests per %v over the server's capacity, by time since power-on</text>`+"\n", left, Window)
+	fmt.Fprintf(&b, `<text x="%.0f" y="18">requests sent per %v (by the devices' schedules) over the server's capacity, by time since power-on</text>`+"\n", left, Window)
 	fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="black"/>`+"\n", left, y(0), width-right, y(0))
 	fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="black"/>`+"\n", left, y(0), left, y(ymax))
 	for _, g := range []struct {

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -142,6 +143,11 @@ func StartVM(n *Netns, cfg VMConfig) (*Process, error) {
 	}
 	if _, err := exec.LookPath(argv[0]); err != nil {
 		return nil, err
+	}
+	if cfg.Firmware != "" {
+		if _, err := os.Stat(cfg.Firmware); err != nil {
+			return nil, fmt.Errorf("qemu firmware (qboot is in Debian's qemu-system-data): %w", err)
+		}
 	}
 	return Start("qemu", cfg.Console, argv...)
 }
