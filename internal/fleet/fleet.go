@@ -110,6 +110,12 @@ type Result struct {
 	// and PeakAt the start of its window; PeakArrived the same for Arrived.
 	Peak, PeakArrived     float64
 	PeakAt, PeakArrivedAt time.Duration
+	// HerdArrived is when the last device's first request reached the
+	// server (the power-on herd drained through this machine's CPU), and
+	// PeakAfterHerd the highest Arrived window from then on, over
+	// capacity: the server's own clock once the herd is through.
+	HerdArrived   time.Duration
+	PeakAfterHerd float64
 	// Retries maps a number of failed rounds to how many agents had it.
 	Retries map[int]int
 	Elapsed time.Duration
@@ -267,6 +273,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res.Peak, res.PeakAt = peak(res.Rate, res.CapacityPerWindow)
 	res.PeakArrived, res.PeakArrivedAt = peak(res.Arrived, res.CapacityPerWindow)
+	res.HerdArrived = herdArrived(reqs, start)
+	res.PeakAfterHerd = peakFrom(res.Arrived, res.CapacityPerWindow, res.HerdArrived)
 	return res, nil
 }
 
@@ -281,6 +289,41 @@ func peak(rate []int, capacity float64) (float64, time.Duration) {
 		}
 	}
 	return p, at
+}
+
+// peakFrom is the highest rate, over capacity, of the windows that start
+// at or after from.
+func peakFrom(rate []int, capacity float64, from time.Duration) float64 {
+	var p float64
+	for w, n := range rate {
+		if time.Duration(w)*Window >= from {
+			p = max(p, float64(n)/capacity)
+		}
+	}
+	return p
+}
+
+// herdArrived is when the last device's first request reached the server.
+func herdArrived(reqs []sztptest.Request, start time.Time) time.Duration {
+	seen := map[string]bool{}
+	var last time.Time
+	for _, r := range reqs {
+		if !seen[r.Serial] {
+			seen[r.Serial] = true
+			last = later(last, r.Time)
+		}
+	}
+	if last.IsZero() {
+		return 0
+	}
+	return last.Sub(start)
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // offered is when the devices sent their requests, by their own
@@ -404,6 +447,7 @@ func (r *Result) Report(w io.Writer) {
 	fmt.Fprintf(w, "%s capacity %.0f requests per %v window\n", p, r.CapacityPerWindow, Window)
 	fmt.Fprintf(w, "%s peak/capacity %.2f (window at %.1fs)\n", p, r.Peak, r.PeakAt.Seconds())
 	fmt.Fprintf(w, "%s peak/capacity on arrival at the server %.2f (window at %.1fs; this machine's CPU queueing included)\n", p, r.PeakArrived, r.PeakArrivedAt.Seconds())
+	fmt.Fprintf(w, "%s peak/capacity on arrival at the server once every device's first request had arrived (%.1fs) %.2f\n", p, r.HerdArrived.Seconds(), r.PeakAfterHerd)
 	keys := make([]int, 0, len(r.Retries))
 	for k := range r.Retries {
 		keys = append(keys, k)

@@ -97,3 +97,26 @@ func TestPeak(t *testing.T) {
 		t.Errorf("peak = %v at %v, want 1.5 at 1.2s", p, at)
 	}
 }
+
+// The herd has arrived when the last device's first request has; the peak
+// from then on ignores the windows before.
+func TestHerdArrived(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	reqs := []sztptest.Request{
+		{Time: t0.Add(100 * time.Millisecond), Serial: "A"},
+		{Time: t0.Add(3 * time.Second), Serial: "B"},
+		{Time: t0.Add(9 * time.Second), Serial: "A"}, // A's second request
+	}
+	if got := herdArrived(reqs, t0); got != 3*time.Second {
+		t.Errorf("herdArrived = %v, want 3s", got)
+	}
+	if got := herdArrived(nil, t0); got != 0 {
+		t.Errorf("herdArrived(nil) = %v, want 0", got)
+	}
+	rate := make([]int, 40)
+	rate[29] = 100 // before 3 s: the herd
+	rate[30] = 30
+	if got := peakFrom(rate, 20, 3*time.Second); got != 1.5 {
+		t.Errorf("peakFrom = %v, want 1.5", got)
+	}
+}
