@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/sztp/sztp/client/sztptest"
@@ -27,6 +28,7 @@ func main() {
 	naiveDeadline := flag.Duration("naive-deadline", time.Minute, "give up on the naive policy's simulation after this long")
 	debug := flag.Bool("debug", false, "print the first device's log")
 	svg := flag.String("svg", "bin/fleet.svg", "write the rate plot here")
+	csv := flag.String("csv", "", "also write the rate per window as CSV here (policy, seconds, sent, arrived)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -68,13 +70,26 @@ func main() {
 		}
 		res.Report(os.Stdout)
 		if *debug {
-			for w, n := range res.Rate {
-				if float64(n) > 1.5*res.CapacityPerWindow {
-					fmt.Printf("fleet: debug: window %.1fs: %d requests\n", float64(w)/10, n)
+			for w := range max(len(res.Rate), len(res.Arrived)) {
+				var sent, arrived int
+				if w < len(res.Rate) {
+					sent = res.Rate[w]
+				}
+				if w < len(res.Arrived) {
+					arrived = res.Arrived[w]
+				}
+				if float64(max(sent, arrived)) > 1.5*res.CapacityPerWindow {
+					fmt.Printf("%s debug: window %.1fs: %d sent, %d arrived\n", res.Prefix(), float64(w)/10, sent, arrived)
 				}
 			}
 		}
 		results = append(results, res)
+	}
+	if *csv != "" {
+		if err := writeCSV(*csv, results); err != nil {
+			fmt.Fprintf(os.Stderr, "sztp-fleet: %v\n", err)
+			os.Exit(1)
+		}
 	}
 	if *svg != "" {
 		f, err := os.Create(*svg)
@@ -93,4 +108,27 @@ func main() {
 	if results[0].Completed != results[0].Agents {
 		os.Exit(1)
 	}
+}
+
+// writeCSV writes every result's rate per window: policy, the window's
+// start in seconds, requests sent (by the devices' schedules) and arrived.
+func writeCSV(path string, results []*fleet.Result) error {
+	var b strings.Builder
+	b.WriteString("policy,seconds,sent,arrived\n")
+	for _, r := range results {
+		for w := range max(len(r.Rate), len(r.Arrived)) {
+			var sent, arrived int
+			if w < len(r.Rate) {
+				sent = r.Rate[w]
+			}
+			if w < len(r.Arrived) {
+				arrived = r.Arrived[w]
+			}
+			fmt.Fprintf(&b, "%s,%.1f,%d,%d\n", r.Policy, (time.Duration(w) * fleet.Window).Seconds(), sent, arrived)
+		}
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("csv: %w", err)
+	}
+	return nil
 }

@@ -111,11 +111,10 @@ type Result struct {
 	Peak, PeakArrived     float64
 	PeakAt, PeakArrivedAt time.Duration
 	// HerdArrived is when the last device's first request reached the
-	// server (the power-on herd drained through this machine's CPU), and
-	// PeakAfterHerd the highest Arrived window from then on, over
-	// capacity: the server's own clock once the herd is through.
-	HerdArrived   time.Duration
-	PeakAfterHerd float64
+	// server (the power-on herd through this machine's CPU), and
+	// ArrivedCalm the end of the last Arrived window above 1.5x capacity
+	// (0 when none was).
+	HerdArrived, ArrivedCalm time.Duration
 	// Retries maps a number of failed rounds to how many agents had it.
 	Retries map[int]int
 	Elapsed time.Duration
@@ -274,7 +273,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Peak, res.PeakAt = peak(res.Rate, res.CapacityPerWindow)
 	res.PeakArrived, res.PeakArrivedAt = peak(res.Arrived, res.CapacityPerWindow)
 	res.HerdArrived = herdArrived(reqs, start)
-	res.PeakAfterHerd = peakFrom(res.Arrived, res.CapacityPerWindow, res.HerdArrived)
+	res.ArrivedCalm = calmAfter(res.Arrived, 1.5*res.CapacityPerWindow)
 	return res, nil
 }
 
@@ -291,16 +290,14 @@ func peak(rate []int, capacity float64) (float64, time.Duration) {
 	return p, at
 }
 
-// peakFrom is the highest rate, over capacity, of the windows that start
-// at or after from.
-func peakFrom(rate []int, capacity float64, from time.Duration) float64 {
-	var p float64
-	for w, n := range rate {
-		if time.Duration(w)*Window >= from {
-			p = max(p, float64(n)/capacity)
+// calmAfter is the end of the last window above limit (0 when none is).
+func calmAfter(rate []int, limit float64) time.Duration {
+	for w := len(rate) - 1; w >= 0; w-- {
+		if float64(rate[w]) > limit {
+			return time.Duration(w+1) * Window
 		}
 	}
-	return p
+	return 0
 }
 
 // herdArrived is when the last device's first request reached the server.
@@ -447,7 +444,7 @@ func (r *Result) Report(w io.Writer) {
 	fmt.Fprintf(w, "%s capacity %.0f requests per %v window\n", p, r.CapacityPerWindow, Window)
 	fmt.Fprintf(w, "%s peak/capacity %.2f (window at %.1fs)\n", p, r.Peak, r.PeakAt.Seconds())
 	fmt.Fprintf(w, "%s peak/capacity on arrival at the server %.2f (window at %.1fs; this machine's CPU queueing included)\n", p, r.PeakArrived, r.PeakArrivedAt.Seconds())
-	fmt.Fprintf(w, "%s peak/capacity on arrival at the server once every device's first request had arrived (%.1fs) %.2f\n", p, r.HerdArrived.Seconds(), r.PeakAfterHerd)
+	fmt.Fprintf(w, "%s on arrival at the server, no window above 1.5x capacity after %.1fs (the last device's first request arrived at %.1fs)\n", p, r.ArrivedCalm.Seconds(), r.HerdArrived.Seconds())
 	keys := make([]int, 0, len(r.Retries))
 	for k := range r.Retries {
 		keys = append(keys, k)

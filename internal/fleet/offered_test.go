@@ -98,8 +98,8 @@ func TestPeak(t *testing.T) {
 	}
 }
 
-// The herd has arrived when the last device's first request has; the peak
-// from then on ignores the windows before.
+// The herd has arrived when the last device's first request has; the
+// server's clock is calm after the last window above the bound.
 func TestHerdArrived(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
 	reqs := []sztptest.Request{
@@ -114,9 +114,13 @@ func TestHerdArrived(t *testing.T) {
 		t.Errorf("herdArrived(nil) = %v, want 0", got)
 	}
 	rate := make([]int, 40)
-	rate[29] = 100 // before 3 s: the herd
+	rate[5] = 100
+	rate[29] = 31 // the last window above 1.5x capacity (20 per window)
 	rate[30] = 30
-	if got := peakFrom(rate, 20, 3*time.Second); got != 1.5 {
-		t.Errorf("peakFrom = %v, want 1.5", got)
+	if got := calmAfter(rate, 30); got != 3*time.Second {
+		t.Errorf("calmAfter = %v, want 3s", got)
+	}
+	if got := calmAfter(make([]int, 10), 30); got != 0 {
+		t.Errorf("calmAfter with no window above = %v, want 0", got)
 	}
 }
