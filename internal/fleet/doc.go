@@ -6,6 +6,10 @@
 // and whether the agents' retry policy keeps the request rate near the
 // server's capacity (no retry storm). Time constants are scaled down
 // through the agents' configuration (backoff, timeouts), never through a
-// second code path. `make fleet` (cmd/sztp-fleet) runs it with 10,000
-// devices; its test with 500.
+// second code path. The request rate is counted twice: by the devices'
+// own schedules (offered: what the retry policy sends; the figure the 1.5x
+// bound applies to) and on arrival at the server's handler, which adds the
+// time the devices and the server wait for this machine's shared CPU.
+// `make fleet` (cmd/sztp-fleet) runs it with 10,000 devices; its test with
+// 500.
 package fleet
