@@ -6,12 +6,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
-	"strings"
+	"path/filepath"
 	"time"
 
 	"github.com/sztp/sztp/client/sztptest"
@@ -70,14 +72,8 @@ func main() {
 		}
 		res.Report(os.Stdout)
 		if *debug {
-			for w := range max(len(res.Rate), len(res.Arrived)) {
-				var sent, arrived int
-				if w < len(res.Rate) {
-					sent = res.Rate[w]
-				}
-				if w < len(res.Arrived) {
-					arrived = res.Arrived[w]
-				}
+			for w := range res.Windows() {
+				sent, arrived := res.At(w)
 				if float64(max(sent, arrived)) > 1.5*res.CapacityPerWindow {
 					fmt.Printf("%s debug: window %.1fs: %d sent, %d arrived\n", res.Prefix(), float64(w)/10, sent, arrived)
 				}
@@ -86,21 +82,14 @@ func main() {
 		results = append(results, res)
 	}
 	if *csv != "" {
-		if err := writeCSV(*csv, results); err != nil {
-			fmt.Fprintf(os.Stderr, "sztp-fleet: %v\n", err)
+		if err := writeAtomic(*csv, func(w io.Writer) error { return writeCSV(w, results) }); err != nil {
+			fmt.Fprintf(os.Stderr, "sztp-fleet: csv: %v\n", err)
 			os.Exit(1)
 		}
 	}
 	if *svg != "" {
-		f, err := os.Create(*svg)
-		if err == nil {
-			err = fleet.WriteSVG(f, results...)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "sztp-fleet: %v\n", err)
+		if err := writeAtomic(*svg, func(w io.Writer) error { return fleet.WriteSVG(w, results...) }); err != nil {
+			fmt.Fprintf(os.Stderr, "sztp-fleet: svg: %v\n", err)
 			os.Exit(1)
 		}
 		fmt.Printf("fleet: rate plot in %s\n", *svg)
@@ -112,23 +101,47 @@ func main() {
 
 // writeCSV writes every result's rate per window: policy, the window's
 // start in seconds, requests sent (by the devices' schedules) and arrived.
-func writeCSV(path string, results []*fleet.Result) error {
-	var b strings.Builder
-	b.WriteString("policy,seconds,sent,arrived\n")
+func writeCSV(w io.Writer, results []*fleet.Result) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintln(bw, "policy,seconds,sent,arrived")
 	for _, r := range results {
-		for w := range max(len(r.Rate), len(r.Arrived)) {
-			var sent, arrived int
-			if w < len(r.Rate) {
-				sent = r.Rate[w]
-			}
-			if w < len(r.Arrived) {
-				arrived = r.Arrived[w]
-			}
-			fmt.Fprintf(&b, "%s,%.1f,%d,%d\n", r.Policy, (time.Duration(w) * fleet.Window).Seconds(), sent, arrived)
+		for i := range r.Windows() {
+			sent, arrived := r.At(i)
+			fmt.Fprintf(bw, "%s,%.1f,%d,%d\n", r.Policy, (time.Duration(i) * fleet.Window).Seconds(), sent, arrived)
 		}
 	}
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		return fmt.Errorf("csv: %w", err)
+	return bw.Flush()
+}
+
+// writeAtomic writes path through a temporary file in its directory,
+// synced and renamed (and the directory synced), so that an interrupted run leaves the old file or
+// none, never half of one.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
 	}
-	return nil
+	defer os.Remove(f.Name()) // a no-op once renamed
+	err = write(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

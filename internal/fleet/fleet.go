@@ -120,6 +120,21 @@ type Result struct {
 	Elapsed time.Duration
 }
 
+// Windows is how many windows Rate and Arrived cover together.
+func (r *Result) Windows() int { return max(len(r.Rate), len(r.Arrived)) }
+
+// At returns the requests sent and arrived in window w (0 past the end of
+// either).
+func (r *Result) At(w int) (sent, arrived int) {
+	if w < len(r.Rate) {
+		sent = r.Rate[w]
+	}
+	if w < len(r.Arrived) {
+		arrived = r.Arrived[w]
+	}
+	return sent, arrived
+}
+
 // Percentile is the time by which p (0..1) of all agents had completed,
 // or -1 when fewer did.
 func (r *Result) Percentile(p float64) time.Duration {

@@ -124,3 +124,16 @@ func TestHerdArrived(t *testing.T) {
 		t.Errorf("calmAfter with no window above = %v, want 0", got)
 	}
 }
+
+// At reads both series, zero past the end of the shorter one.
+func TestResultAt(t *testing.T) {
+	r := &Result{Rate: []int{3, 4, 5}, Arrived: []int{1}}
+	if r.Windows() != 3 {
+		t.Errorf("Windows = %d, want 3", r.Windows())
+	}
+	for _, tc := range []struct{ w, sent, arrived int }{{0, 3, 1}, {2, 5, 0}, {7, 0, 0}} {
+		if s, a := r.At(tc.w); s != tc.sent || a != tc.arrived {
+			t.Errorf("At(%d) = %d, %d, want %d, %d", tc.w, s, a, tc.sent, tc.arrived)
+		}
+	}
+}
