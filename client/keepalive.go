@@ -23,9 +23,16 @@ import (
 //
 // A request that fails on a reused connection before any byte of the
 // response arrived is sent again once on a fresh connection when that is
-// safe: always for get-bootstrapping-data (idempotent: it only reads), and
-// for report-progress only when the request was never handed to the
-// connection (the server cannot have seen it, so it is not reported twice).
+// safe: always for get-bootstrapping-data (idempotent: it only reads); for
+// report-progress when the request was never handed to the connection (the
+// server cannot have seen it), or when the server closed the connection
+// without a byte of answer. That is how a server's idle close crosses a
+// request on the wire (RFC 9112 9.3.1): the server closes without reading
+// it. Leaving it would lose the report, and a lost bootstrap-complete rolls
+// back the configuration; sending it again risks at worst a duplicate
+// report, which the RFC's progress log tolerates. A server that stays
+// silent until the header timeout may be working on the report, so that
+// report is not sent again.
 func (c *Conn) roundTrip(ctx context.Context, req *httpx.Request, idempotent bool) (*httpx.Response, error) {
 	pc, err := c.session(ctx, false)
 	if err != nil {
@@ -46,7 +53,7 @@ func (c *Conn) roundTrip(ctx context.Context, req *httpx.Request, idempotent boo
 // again on a fresh connection.
 func retryOnFresh(err error, idempotent bool) bool {
 	var re *httpx.ReuseError
-	return errors.As(err, &re) && (idempotent || !re.Written)
+	return errors.As(err, &re) && (idempotent || !re.Written || re.Closed)
 }
 
 // session returns the persistent connection, or replaces it with a fresh

@@ -11,9 +11,10 @@ import (
 )
 
 // Issue 13 item 2: a request that failed on a reused connection is sent
-// again once on a fresh one only when that cannot duplicate it:
-// get-bootstrapping-data always (it only reads), report-progress only when
-// it never reached the connection.
+// again once on a fresh one: get-bootstrapping-data always (it only reads),
+// report-progress when it never reached the connection or when the server
+// closed the connection without answering (an idle close crossing the
+// request), never when the server stayed silent (it may be working on it).
 func TestIssue13_2_RetryOnFreshConnection(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -24,7 +25,9 @@ func TestIssue13_2_RetryOnFreshConnection(t *testing.T) {
 		{"gbd, closed before sending", &httpx.ReuseError{Err: io.EOF}, true, true},
 		{"gbd, closed after sending", &httpx.ReuseError{Written: true, Err: io.EOF}, true, true},
 		{"report, closed before sending", fmt.Errorf("wrapped: %w", &httpx.ReuseError{Err: io.EOF}), false, true},
-		{"report, closed after sending", &httpx.ReuseError{Written: true, Err: io.EOF}, false, false},
+		{"report, closed after sending", &httpx.ReuseError{Written: true, Closed: true, Err: io.EOF}, false, true},
+		{"report, silent after sending", &httpx.ReuseError{Written: true, Err: errors.New("no response headers within 30s")}, false, false},
+		{"gbd, silent after sending", &httpx.ReuseError{Written: true, Err: errors.New("no response headers within 30s")}, true, true},
 		{"gbd, other error", errors.New("no response headers within 30s"), true, false},
 		{"report, other error", io.ErrUnexpectedEOF, false, false},
 	}

@@ -126,3 +126,39 @@ func TestIssue13_2_OneSignaturePerServer(t *testing.T) {
 		})
 	}
 }
+
+// A server's idle close can cross a request on the wire: the server closes
+// a kept-alive connection as a report arrives, without reading or
+// answering it (RFC 9112 9.3.1). The report is sent again on a fresh
+// connection. Before, it was lost, and a lost bootstrap-complete rolled
+// the configuration back and failed the run; a server whose idle timeout
+// matched the gap between two reports made that happen (seen when the
+// tests ran slowly under emulation).
+func TestIssue13_2_IdleCloseCrossingAReport(t *testing.T) {
+	e := newEnv(t)
+	s := e.server()
+	drops := map[conveyed.ProgressType]int{conveyed.ConfigInitiated: 1, conveyed.BootstrapComplete: 1}
+	s.SetResponse(testSerial, &sztptest.Response{Conveyed: onboarding(), ReportingLevel: conveyed.Verbose, ReportDrop: drops})
+	a := e.agent(e.config(s.URL))
+	if _, err := a.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	unanswered := map[conveyed.ProgressType]int{}
+	for _, r := range s.Requests() {
+		if r.Status == 0 && r.Report != nil {
+			unanswered[r.Report.ProgressType]++
+		}
+	}
+	got := map[conveyed.ProgressType]int{}
+	for _, pt := range s.ProgressTypes() {
+		got[pt]++
+	}
+	for pt, n := range drops {
+		if unanswered[pt] != n {
+			t.Errorf("%s: %d requests closed without an answer, want %d (the fault did not happen)", pt, unanswered[pt], n)
+		}
+		if got[pt] != 1 {
+			t.Errorf("%s: recorded %d times, want once (sent again on a fresh connection)", pt, got[pt])
+		}
+	}
+}

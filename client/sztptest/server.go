@@ -63,6 +63,11 @@ type Response struct {
 	Fault *Fault
 	// ReportStatus overrides the 204 answer to some progress types.
 	ReportStatus map[conveyed.ProgressType]int
+	// ReportDrop reads the first N reports of a type and closes the
+	// connection without answering or recording them, as a server whose
+	// idle close crossed the request on the wire (the Request is kept,
+	// with Status 0).
+	ReportDrop map[conveyed.ProgressType]int
 	// CSR, when set, enrols an LDevID (RFC 9646) instead (csr.go).
 	CSR *CSRFlow
 }
@@ -125,6 +130,7 @@ type Server struct {
 	def      *Response
 	requests []Request
 	reports  []Report
+	dropped  map[conveyed.ProgressType]int
 	admit    *admission
 }
 
@@ -264,6 +270,21 @@ func (s *Server) ServeHTTPX(w httpx.ResponseWriter, r *httpx.Request) {
 	s.mu.Unlock()
 }
 
+// drop says whether this report of type pt is one resp.ReportDrop asks to
+// drop, and counts it.
+func (s *Server) drop(resp *Response, pt conveyed.ProgressType) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dropped[pt] >= resp.ReportDrop[pt] {
+		return false
+	}
+	if s.dropped == nil {
+		s.dropped = map[conveyed.ProgressType]int{}
+	}
+	s.dropped[pt]++
+	return true
+}
+
 func lastSerial(c *x509.Certificate) string {
 	var sn string
 	for _, atv := range c.Subject.Names {
@@ -314,6 +335,10 @@ func (s *Server) handle(w httpx.ResponseWriter, r *httpx.Request, enc conveyed.E
 			return restconfError(w, enc, httpx.StatusBadRequest, "malformed-message", err.Error())
 		}
 		req.Report = in
+		if s.drop(resp, in.ProgressType) && httpx.Abort(w) {
+			s.log.Info("progress report dropped: connection closed without an answer", "serial", req.Serial, "type", in.ProgressType)
+			return 0
+		}
 		if code, ok := resp.ReportStatus[in.ProgressType]; ok && code != httpx.StatusNoContent {
 			return restconfError(w, enc, code, "operation-failed", "report refused by test")
 		}

@@ -44,14 +44,22 @@ var ErrConnBusy = errors.New("connection busy with another request")
 // a response before, with nothing of the new response received: the
 // server most likely closed the idle connection. Written says whether the
 // request may have reached the server (its bytes were handed to the
-// connection); when false the server cannot have seen it.
+// connection); when false the server cannot have seen it. Closed says
+// that the server then ended the connection (end of stream or reset)
+// without a byte of answer, rather than leaving it silent until the
+// header timeout: the signature of an idle close that crossed the request
+// (RFC 9112 9.3.1), which the server does without reading the request.
 type ReuseError struct {
 	Written bool
+	Closed  bool
 	Err     error
 }
 
 func (e *ReuseError) Error() string {
-	if e.Written {
+	switch {
+	case e.Written && e.Closed:
+		return "reused connection closed by the server without an answer: " + e.Err.Error()
+	case e.Written:
 		return "reused connection failed before a response: " + e.Err.Error()
 	}
 	return "reused connection closed before the request was sent: " + e.Err.Error()
@@ -182,7 +190,9 @@ func (p *PersistentConn) Do(req *Request, headerTimeout time.Duration) (*Respons
 			return nil, ctx.Err()
 		}
 		if reused && p.nread == nread {
-			return nil, &ReuseError{Written: written, Err: err}
+			var ne net.Error
+			closed := written && !(errors.As(err, &ne) && ne.Timeout())
+			return nil, &ReuseError{Written: written, Closed: closed, Err: err}
 		}
 		return nil, err
 	}

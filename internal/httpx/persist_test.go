@@ -149,8 +149,8 @@ func TestIssue13_2_ServerClosedIdleConnection(t *testing.T) {
 }
 
 // A server that takes the request and closes without an answer: the
-// request may have been seen (Written true: only idempotent requests may
-// be sent again).
+// request may have been seen (Written true), and the server ended the
+// connection without a byte of answer (Closed true: the idle-close race).
 func TestIssue13_2_ClosedAfterRequestIsWritten(t *testing.T) {
 	var n atomic.Int32
 	srv, _ := netHTTPServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -169,8 +169,55 @@ func TestIssue13_2_ClosedAfterRequestIsWritten(t *testing.T) {
 	}
 	_, err := roundTrip(t, p, srv.URL+"/", true)
 	var re *ReuseError
-	if !errors.As(err, &re) || !re.Written {
-		t.Errorf("got %v, want a ReuseError after writing", err)
+	if !errors.As(err, &re) || !re.Written || !re.Closed {
+		t.Errorf("got %v, want a ReuseError after writing, closed by the server", err)
+	}
+}
+
+// Abort ends the connection without an answer, and only before the handler
+// wrote anything: the client sees the idle-close race (Written and Closed).
+func TestAbort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int32
+	late := make(chan bool, 1)
+	s := &Server{Handler: HandlerFunc(func(w ResponseWriter, r *Request) {
+		switch n.Add(1) {
+		case 2:
+			if !Abort(w) {
+				t.Error("Abort before writing reported false")
+			}
+			return
+		case 3:
+			io.WriteString(w, "ok")
+			late <- Abort(w)
+			return
+		}
+		io.WriteString(w, "ok")
+	})}
+	go s.Serve(ln)
+	defer s.Close()
+	url := "http://" + ln.Addr().String() + "/"
+	p := dialPersistent(t, ln.Addr().String())
+	if _, err := roundTrip(t, p, url, true); err != nil {
+		t.Fatal(err)
+	}
+	_, err = roundTrip(t, p, url, true)
+	var re *ReuseError
+	if !errors.As(err, &re) || !re.Written || !re.Closed {
+		t.Fatalf("got %v, want a ReuseError after writing, closed by the server", err)
+	}
+	p = dialPersistent(t, ln.Addr().String())
+	if body, err := roundTrip(t, p, url, true); err != nil || body != "ok" {
+		t.Fatalf("Abort after writing: %q, %v; want the answer written", body, err)
+	}
+	if <-late {
+		t.Error("Abort after writing reported true")
+	}
+	if Abort(nil) {
+		t.Error("Abort on a ResponseWriter not from Server reported true")
 	}
 }
 
@@ -217,6 +264,12 @@ func TestIssue13_2_ReusedConnectionTimeouts(t *testing.T) {
 			case err := <-done:
 				if err == nil {
 					t.Fatal("a stalled response succeeded")
+				}
+				// A silent server is not an idle close: it may be
+				// working on the request.
+				var re *ReuseError
+				if errors.As(err, &re) && re.Closed {
+					t.Errorf("a stalled response reads as closed by the server: %v", err)
 				}
 			case <-time.After(30 * time.Second):
 				t.Fatal("a stalled response on a reused connection hung")

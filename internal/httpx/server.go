@@ -23,6 +23,19 @@ type ResponseWriter interface {
 	Write(p []byte) (int, error)
 }
 
+// Abort, called by a handler before it wrote anything, ends the
+// connection without an answer once the handler returns, as a server does
+// when its idle close crosses a request. It reports whether w came from
+// Server and had written nothing.
+func Abort(w ResponseWriter) bool {
+	rw, ok := w.(*responseWriter)
+	if !ok || rw.wrote {
+		return false
+	}
+	rw.aborted = true
+	return true
+}
+
 // Handler answers one request.
 type Handler interface {
 	ServeHTTPX(w ResponseWriter, r *Request)
@@ -183,6 +196,9 @@ func (s *Server) serveOne(c net.Conn, br *bufio.Reader, state *tls.ConnectionSta
 	w.head = req.Method == "HEAD"
 	w.keepAlive = s.IdleTimeout >= 0 && !wantsClose(req.Header)
 	s.Handler.ServeHTTPX(w, req)
+	if w.aborted && !w.wrote {
+		return false
+	}
 	w.finish()
 	if !w.keepAlive || w.err != nil || (w.length >= 0 && w.written != w.length) {
 		return false
@@ -240,6 +256,7 @@ type responseWriter struct {
 	written   int64
 	bw        *bufio.Writer
 	err       error
+	aborted   bool
 }
 
 func (w *responseWriter) Header() Header { return w.header }
