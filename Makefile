@@ -38,7 +38,7 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  [ -z "$$out" ] || { echo "gofmt needed: $$out" >&2; exit 1; }
 
-## unit: pure-Go tests only (no root, no outside programs)
+## unit: go test -short: no root, network namespaces, dnsmasq or QEMU
 unit:
 	$(GOFLAGS_STATIC) $(GO) test -short ./...
 

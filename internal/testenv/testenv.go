@@ -28,9 +28,15 @@ func NeedCommands(t testing.TB, cmds ...string) {
 	}
 }
 
-// NeedRoot skips or fails t unless it runs as root.
+// NeedRoot skips or fails t unless it runs as root. In -short mode it
+// skips t: a test that needs root makes network namespaces, loop devices
+// or mounts, and -short (make unit, and make test-arm64, whose emulated
+// processes must fork as little as possible) leaves those out.
 func NeedRoot(t testing.TB) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("skipping in -short mode: needs root (network namespaces, loop devices, mounts)")
+	}
 	if os.Geteuid() != 0 {
 		Unavailable(t, "root")
 	}

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"flag"
 	"fmt"
 	"runtime"
 	"strings"
@@ -21,6 +22,10 @@ func (f *fakeTB) Fatalf(format string, args ...any) {
 }
 func (f *fakeTB) Skipf(format string, args ...any) {
 	f.skip = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+func (f *fakeTB) Skip(args ...any) {
+	f.skip = fmt.Sprint(args...)
 	runtime.Goexit()
 }
 
@@ -60,5 +65,26 @@ func TestNeedCommands(t *testing.T) {
 				t.Errorf("message %q does not name the missing command", msg)
 			}
 		})
+	}
+}
+
+// In -short mode a test that needs root is skipped, even where root is
+// there and SZTP_REQUIRE_INTEGRATION=1: -short asks for no integration
+// tests (make unit; make test-arm64, where every fork of an emulated
+// process risks a qemu-user deadlock).
+func TestNeedRootShort(t *testing.T) {
+	was := flag.Lookup("test.short").Value.String()
+	t.Cleanup(func() { flag.Set("test.short", was) })
+	t.Setenv("SZTP_REQUIRE_INTEGRATION", "1")
+	for _, short := range []bool{true, false} {
+		flag.Set("test.short", fmt.Sprint(short))
+		f := &fakeTB{}
+		f.run(NeedRoot)
+		switch {
+		case short && (f.skip == "" || !strings.Contains(f.skip, "-short")):
+			t.Errorf("-short: skip %q, fatal %q; want a skip naming -short", f.skip, f.fatal)
+		case !short && strings.Contains(f.skip+f.fatal, "-short"):
+			t.Errorf("without -short: %q mentions -short", f.skip+f.fatal)
+		}
 	}
 }
