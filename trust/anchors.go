@@ -52,7 +52,11 @@ func TrustAnchor(der []byte) (*x509.Certificate, []*x509.Certificate, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return lowestOfChain(certs), certs, nil
+	issuer, err := lowestOfChain(certs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certs-only CMS: %w", err)
+	}
+	return issuer, certs, nil
 }
 
 // TrustAnchorPool returns a pool holding only the issuer chosen by
@@ -70,21 +74,41 @@ func TrustAnchorPool(der []byte) (*x509.CertPool, error) {
 
 // lowestOfChain returns the certificate of certs that issued no other
 // certificate of certs, when exactly one such exists; else the last one.
-func lowestOfChain(certs []*x509.Certificate) *x509.Certificate {
-	if lowest := issuedNone(certs); len(lowest) == 1 {
-		return lowest[0]
+func lowestOfChain(certs []*x509.Certificate) (*x509.Certificate, error) {
+	lowest, err := issuedNone(certs, (*x509.Certificate).CheckSignatureFrom)
+	if err != nil {
+		return nil, err
 	}
-	return certs[len(certs)-1]
+	if len(lowest) == 1 {
+		return lowest[0], nil
+	}
+	return certs[len(certs)-1], nil
 }
 
+// maxIssuerChecks bounds the signature checks spent finding the bottom of
+// a bag. A chain of n certificates with distinct names costs n-1; a bag of
+// 64 certificates that all carry one name would cost 64*63 (each of them
+// an RSA verification, perhaps with a 16384-bit key) without it.
+const maxIssuerChecks = 2 * maxSetElements
+
 // issuedNone returns, in order, the certificates of certs that issued no
-// other certificate of certs: the bottom of each chain in a bag.
-func issuedNone(certs []*x509.Certificate) []*x509.Certificate {
+// other certificate of certs: the bottom of each chain in a bag. A pair is
+// checked (with check, d.CheckSignatureFrom(c) outside tests) only when
+// d's issuer name is c's subject; more than maxIssuerChecks such pairs is
+// an error.
+func issuedNone(certs []*x509.Certificate, check func(d, c *x509.Certificate) error) ([]*x509.Certificate, error) {
 	var bottom []*x509.Certificate
+	checks := 0
 	for _, c := range certs {
 		issued := false
 		for _, d := range certs {
-			if c != d && bytes.Equal(d.RawIssuer, c.RawSubject) && d.CheckSignatureFrom(c) == nil {
+			if c == d || !bytes.Equal(d.RawIssuer, c.RawSubject) {
+				continue
+			}
+			if checks++; checks > maxIssuerChecks {
+				return nil, fmt.Errorf("more than %d candidate issuer pairs among %d certificates (names repeat): not a chain", maxIssuerChecks, len(certs))
+			}
+			if check(d, c) == nil {
 				issued = true
 				break
 			}
@@ -93,7 +117,7 @@ func issuedNone(certs []*x509.Certificate) []*x509.Certificate {
 			bottom = append(bottom, c)
 		}
 	}
-	return bottom
+	return bottom, nil
 }
 
 // VoucherAnchorAlsoIssues reports whether one of the voucher trust anchors

@@ -188,7 +188,10 @@ func (val *validation) pinnedDomainCert() error {
 
 // 2.4.8: the owner certificate chains to pinned-domain-cert.
 func (val *validation) ownerCertificate() error {
-	oc := leafOf(val.owner.certs)
+	oc, err := leafOf(val.owner.certs)
+	if err != nil {
+		return fmt.Errorf("owner certificate: %w", err)
+	}
 	if oc.KeyUsage != 0 && oc.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
 		return fmt.Errorf("owner certificate %q has a KeyUsage without digitalSignature (RFC 8572 3.2)", oc.Subject)
 	}
@@ -202,11 +205,15 @@ func (val *validation) ownerCertificate() error {
 
 // leafOf picks the owner certificate from the certs-only bag: the first
 // certificate that issued none of the others.
-func leafOf(certs []*x509.Certificate) *x509.Certificate {
-	if bottom := issuedNone(certs); len(bottom) > 0 {
-		return bottom[0]
+func leafOf(certs []*x509.Certificate) (*x509.Certificate, error) {
+	bottom, err := issuedNone(certs, (*x509.Certificate).CheckSignatureFrom)
+	if err != nil {
+		return nil, err
 	}
-	return certs[0]
+	if len(bottom) > 0 {
+		return bottom[0], nil
+	}
+	return certs[0], nil
 }
 
 // 2.4.9: revocation of the owner certificate chain. With
