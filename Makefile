@@ -57,8 +57,8 @@ test: deps fmt-check vet build
 	$(MAKE) test-arm64
 
 ## test-arm64: every package's tests for linux/arm64 under qemu-aarch64 (binfmt).
-##   -short: tests that need root namespaces, a TPM device, dnsmasq or QEMU
-##   skip in short mode; they run on amd64 above. e2e/ boots guests instead.
+##   -short: tests that need root (namespaces, dnsmasq, loop devices, mounts)
+##   or QEMU skip in short mode; they run on amd64 above. e2e/ boots guests.
 test-arm64:
 	GO=$(GO) scripts/test-arm64
 
